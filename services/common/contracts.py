@@ -1,0 +1,122 @@
+"""Message contracts: the subjects, streams and payloads the services exchange.
+
+Commands are imperative (`LocatePlace`), events past tense (`RepairReported`); each subject
+carries its version (`repairs.reported.v1`). Only shapes live here, no rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+# JetStream streams: name → subjects (both get the deployment's prefix, see bus.py).
+STREAMS: dict[str, list[str]] = {
+    "REPAIRS": ["repairs.>"],
+}
+
+REPAIR_REPORTED = "repairs.reported.v1"
+REPAIR_OVERDUE = "repairs.overdue.v1"
+
+WARRANTY_LOCATE = "warranty.registry.locate"
+DISPATCH_TECHNICIANS = "dispatch.technicians.list"
+
+
+class Channel(StrEnum):
+    """How the report reached the customer-service center (报修渠道)."""
+
+    hotline = "hotline"
+    app = "app"
+    wechat = "wechat"
+    email = "email"
+    web = "web"
+    walk_in = "walk_in"
+    patrol = "patrol"
+    return_visit = "return_visit"
+
+
+class Priority(StrEnum):
+    """紧急 emergency, 日常 routine, 计划性 planned (urgent sits between, set by staff)."""
+
+    emergency = "emergency"
+    urgent = "urgent"
+    routine = "routine"
+    planned = "planned"
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RepairReported(Contract):
+    """A report was accepted and its repair workflow exists (or will, after a crash)."""
+
+    repair_id: str
+    ticket: str
+    project: str
+    building: str
+    unit: str | None
+    common_area: str | None
+    category: str
+    priority: Priority
+    channel: Channel
+    reported_at: AwareDatetime
+    arrive_by: AwareDatetime
+
+
+class RepairOverdue(Contract):
+    """A deadline of a repair passed without the step it guards."""
+
+    repair_id: str
+    deadline: str
+    due_at: AwareDatetime
+    noticed_at: AwareDatetime
+
+
+class LocateReport(Contract):
+    """Ask the registry whether a report names a real place and a known defect category.
+
+    The place is a unit, or a common area (公共区域) of the building when unit is absent.
+    """
+
+    project: str
+    building: str
+    unit: str | None = None
+    common_area: str | None = None
+    category: str
+
+
+class ReportLocated(Contract):
+    """The registry's answer: the place exists, in this project and time zone."""
+
+    project: str
+    project_name: str
+    time_zone: str
+    building: str
+    unit: str | None
+    common_area: str | None
+    category: str
+    trade: str
+    always_emergency: bool
+
+
+class ListTechnicians(Contract):
+    project: str
+    trade: str | None = None
+
+
+class Technician(Contract):
+    technician_id: str
+    name: str
+    phone: str
+    trades: list[str]
+
+
+class Technicians(Contract):
+    technicians: list[Technician]
+
+
+def utc_iso(moment: datetime) -> str:
+    """A stable text form for ids and headers."""
+    return moment.isoformat()

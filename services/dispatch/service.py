@@ -1,0 +1,46 @@
+"""Entry point of the dispatch service (派工): a `nats.micro` service named
+`repairflow-dispatch`. Today it answers who serves a project; assignment comes next."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+from nats.micro.service import Service
+
+from services.common.bus import Bus
+from services.common.contracts import DISPATCH_TECHNICIANS, ListTechnicians
+from services.common.db import make_engine, make_sessionmaker
+from services.common.logging import configure_logging
+from services.common.micro import json_endpoint, run_micro_service
+from services.common.settings import CommonSettings
+from services.dispatch.handlers import RosterHandlers
+
+VERSION = "0.1.0"
+
+
+class DispatchSettings(CommonSettings):
+    dispatch_db_pool_size: int = 5
+
+
+async def serve(settings: DispatchSettings) -> None:
+    async def build(service: Service, bus: Bus, resources: AsyncExitStack) -> None:
+        engine = make_engine(settings.database_url, pool_size=settings.dispatch_db_pool_size)
+        resources.push_async_callback(engine.dispose)
+        rosters = RosterHandlers(make_sessionmaker(engine))
+        group, endpoint = DISPATCH_TECHNICIANS.rsplit(".", 1)
+        await service.add_group(name=bus.subject(group)).add_endpoint(
+            name=endpoint, handler=json_endpoint(ListTechnicians, rosters.technicians)
+        )
+
+    await run_micro_service(
+        bus_url=settings.nats_url, prefix=settings.nats_prefix, name="repairflow-dispatch",
+        version=VERSION, description="Trades, technicians, rosters and assignment",
+        build=build,
+    )
+
+
+def main() -> None:
+    settings = DispatchSettings()
+    configure_logging(service="dispatch", level=settings.log_level, json=settings.log_json)
+    asyncio.run(serve(settings))

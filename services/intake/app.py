@@ -1,0 +1,76 @@
+"""The intake HTTP application and its process entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from services.common.bus import Bus
+from services.common.db import make_engine, make_sessionmaker
+from services.common.logging import configure_logging
+from services.common.settings import CommonSettings
+from services.intake import problems
+from services.intake.endpoints import Runtime, router
+from services.intake.outbox import OutboxRelay
+
+log = structlog.get_logger(__name__)
+
+
+class IntakeSettings(CommonSettings):
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    intake_db_pool_size: int = 10
+    # Seconds between sweeps of the outbox for entries a crash or an outage left behind.
+    outbox_interval: float = 1.0
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, pool_size=settings.intake_db_pool_size)
+        bus = await Bus.connect(settings.nats_url, prefix=settings.nats_prefix,
+                                name="repairflow-intake")
+        # Lazy: intake serves (and stores reports) even while Temporal is still starting.
+        temporal = await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace, lazy=True
+        )
+        sessions = make_sessionmaker(engine)
+        relay = OutboxRelay(sessions=sessions, bus=bus, temporal=temporal,
+                            task_queue=settings.task_queue)
+        app.state.runtime = Runtime(sessions=sessions, bus=bus, temporal=temporal, relay=relay)
+        sweeper = asyncio.create_task(relay.run_forever(interval=settings.outbox_interval))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await bus.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="RepairFlow intake API",
+        version="1",
+        summary="Report defects, follow repairs to the owner's sign-off.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    settings = IntakeSettings()
+    configure_logging(service="intake", level=settings.log_level, json=settings.log_json)
+    uvicorn.run(
+        create_app(settings), host=settings.http_host, port=settings.http_port,
+        log_config=None, timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,78 @@
+"""Intake's own tables: the repairs as reported (报修单) and the outbox of what must follow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, MetaData, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.common.db import ServiceBase
+
+SCHEMA = "intake"
+
+
+class Base(ServiceBase):
+    __abstract__ = True
+    metadata = MetaData(schema=SCHEMA)
+
+
+class Repair(Base):
+    """One reported defect and the read model of its progress."""
+
+    __tablename__ = "repairs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(48), unique=True)
+    project: Mapped[str] = mapped_column(String(32), index=True)
+    building: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    common_area: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    emergency: Mapped[bool] = mapped_column(Boolean)
+    reporter_name: Mapped[str] = mapped_column(String(100))
+    reporter_phone: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    preferred_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrive_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    arrive_rule: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(24))
+    workflow_id: Mapped[str] = mapped_column(String(64))
+
+
+class TicketCounter(Base):
+    """The last ticket number (工单号) given out in a project."""
+
+    __tablename__ = "ticket_counters"
+    project: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxEntry(Base):
+    """Something that must happen after a commit (start a workflow, publish an event).
+
+    Written in the same transaction as the repair, delivered by the relay until done, so a
+    crash between commit and delivery delays the step but never loses it.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("outbox_pending", "next_attempt_at", postgresql_where="delivered_at IS NULL"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    repair_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

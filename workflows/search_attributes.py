@@ -1,0 +1,37 @@
+"""The custom search attributes operators filter repairs by in the Temporal UI."""
+
+from __future__ import annotations
+
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+
+PROJECT = SearchAttributeKey.for_keyword("Project")
+BUILDING = SearchAttributeKey.for_keyword("Building")
+CATEGORY = SearchAttributeKey.for_keyword("Category")
+PRIORITY = SearchAttributeKey.for_keyword("Priority")
+REPAIR_STATUS = SearchAttributeKey.for_keyword("RepairStatus")
+ASSIGNEE = SearchAttributeKey.for_keyword("Assignee")
+OVERDUE = SearchAttributeKey.for_bool("Overdue")
+
+ALL = (PROJECT, BUILDING, CATEGORY, PRIORITY, REPAIR_STATUS, ASSIGNEE, OVERDUE)
+
+async def register_search_attributes(client: Client) -> list[str]:
+    """Add the attributes the namespace lacks (idempotent); returns the names added."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {
+        # The SDK's enum shares its numbers with the API's IndexedValueType.
+        key.name: key.indexed_value_type.value
+        for key in ALL
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+    return sorted(missing)

@@ -1,0 +1,64 @@
+"""The Temporal worker process: runs the repair workflows and their activities."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from services.common.bus import Bus
+from services.common.logging import configure_logging
+from services.common.micro import wait_for_stop_signal
+from services.common.settings import CommonSettings
+from workflows.activities import RepairActivities
+from workflows.repair import RepairWorkflow
+
+log = structlog.get_logger(__name__)
+
+
+class WorkerSettings(CommonSettings):
+    # The SDK's defaults (5 pollers) left throughput unused on this machine; see architecture.md.
+    worker_pollers: int = 20
+    worker_max_concurrent_tasks: int = 200
+
+
+def build_worker(client: Client, bus: Bus, settings: WorkerSettings) -> Worker:
+    activities = RepairActivities(bus)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[RepairWorkflow],
+        activities=[activities.announce_overdue],
+        max_concurrent_workflow_task_polls=settings.worker_pollers,
+        max_concurrent_activity_task_polls=settings.worker_pollers,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_tasks,
+        # Let a running activity finish on SIGTERM instead of cancelling it at once.
+        graceful_shutdown_timeout=timedelta(seconds=5),
+    )
+
+
+async def serve(settings: WorkerSettings) -> None:
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    bus = await Bus.connect(
+        settings.nats_url, prefix=settings.nats_prefix, name="repairflow-worker"
+    )
+    worker = build_worker(client, bus, settings)
+    run = asyncio.create_task(worker.run())
+    log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    stop = asyncio.create_task(wait_for_stop_signal())
+    await asyncio.wait({run, stop}, return_when=asyncio.FIRST_COMPLETED)
+    if not run.done():
+        log.info("worker stopping: finishing in-flight tasks")
+        await worker.shutdown()
+    await run  # raises if the worker failed, so the supervisor restarts us
+    await bus.close()
+
+
+def main() -> None:
+    settings = WorkerSettings()
+    configure_logging(service="worker", level=settings.log_level, json=settings.log_json)
+    asyncio.run(serve(settings))
