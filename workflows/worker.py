@@ -13,8 +13,8 @@ from services.common.bus import Bus
 from services.common.logging import configure_logging
 from services.common.micro import wait_for_stop_signal
 from services.common.settings import CommonSettings
-from workflows.activities import RepairActivities
-from workflows.repair import RepairWorkflow
+from workflows.repair.activities import RepairActivities
+from workflows.repair.workflow import RepairWorkflow
 
 log = structlog.get_logger(__name__)
 

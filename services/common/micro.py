@@ -1,15 +1,15 @@
 """Running a `nats.micro` service: JSON endpoints, refusals as service errors, clean drain.
 
-A service module provides `build(service, context)` that adds its groups and endpoints;
-`run_micro_service` connects, registers, waits for SIGTERM/SIGINT, then stops and drains.
+A service module describes itself with `micro_service(...)` and a `build` that adds its
+endpoints; its process entry point serves that until SIGTERM/SIGINT, then stops and drains.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TypeVar
 
 import structlog
@@ -62,7 +62,8 @@ async def wait_for_stop_signal() -> None:
     await stop.wait()
 
 
-async def run_micro_service(
+@asynccontextmanager
+async def micro_service(
     *,
     bus_url: str,
     prefix: str,
@@ -70,12 +71,12 @@ async def run_micro_service(
     version: str,
     description: str,
     build: Callable[[Service, Bus, AsyncExitStack], Awaitable[None]],
-) -> None:
-    """Serve until signalled; on the way out stop taking requests and drain the connection.
+) -> AsyncIterator[Service]:
+    """A registered, serving `nats.micro` service for the duration of the block.
 
-    `build` registers its own resources (a database engine...) on the stack it is given,
-    which closes only after the service has stopped and the connection has drained, so
-    in-flight requests finish with their resources still open.
+    `build` adds the endpoints and registers its own resources (a database engine...) on
+    the stack it is given, which closes only after the service has stopped and the
+    connection has drained, so in-flight requests finish with their resources still open.
     """
     async with AsyncExitStack() as resources, AsyncExitStack() as stack:
         bus = await Bus.connect(bus_url, prefix=prefix, name=name)
@@ -83,6 +84,12 @@ async def run_micro_service(
         service = await add_service(bus.nc, name=name, version=version, description=description)
         stack.push_async_callback(service.stop)
         await build(service, bus, resources)
-        log.info("service started", nats=bus_url, prefix=prefix or None)
+        log.info("service started", service_name=name, nats=bus_url, prefix=prefix or None)
+        yield service
+        log.info("service stopping", service_name=name)
+
+
+async def serve_until_signalled(service: AbstractAsyncContextManager) -> None:
+    """Run a service's context until SIGTERM or SIGINT (the process entry points)."""
+    async with service:
         await wait_for_stop_signal()
-        log.info("service stopping")

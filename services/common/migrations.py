@@ -22,6 +22,7 @@ def alembic_config(service: str, database_url: str) -> Config:
     root = Path(__file__).resolve().parent.parent / service / "migrations"
     config = Config()
     config.set_main_option("script_location", str(root))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(root / "versions"))
     config.attributes["database_url"] = database_url
     config.attributes["schema"] = service

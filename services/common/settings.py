@@ -23,7 +23,10 @@ def default_home() -> Path:
 class CommonSettings(BaseSettings):
     """Where the servers are and how this process names its NATS subjects and task queue."""
 
-    model_config = SettingsConfigDict(env_prefix="REPAIRFLOW_", extra="ignore")
+    # populate_by_name: tests and tools may pass `database_url=` as well as the env names.
+    model_config = SettingsConfigDict(
+        env_prefix="REPAIRFLOW_", extra="ignore", populate_by_name=True
+    )
 
     home: Path = Field(default_factory=default_home)
     database_url: str = Field(

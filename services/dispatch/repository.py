@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import any_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,11 @@ async def upsert_technician(*, session: AsyncSession, technician: TechnicianIn) 
 async def technicians_serving(
     *, session: AsyncSession, project: str, trade: str | None = None
 ) -> list[Technician]:
-    query = select(Technician).where(Technician.projects.any(project)).order_by(Technician.id)
+    query = (
+        select(Technician)
+        .where(any_(Technician.projects) == project)
+        .order_by(Technician.id)
+    )
     if trade is not None:
-        query = query.where(Technician.trades.any(trade))
+        query = query.where(any_(Technician.trades) == trade)
     return list((await session.scalars(query)).all())

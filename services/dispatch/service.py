@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
 from nats.micro.service import Service
 
@@ -12,7 +12,7 @@ from services.common.bus import Bus
 from services.common.contracts import DISPATCH_TECHNICIANS, ListTechnicians
 from services.common.db import make_engine, make_sessionmaker
 from services.common.logging import configure_logging
-from services.common.micro import json_endpoint, run_micro_service
+from services.common.micro import json_endpoint, micro_service, serve_until_signalled
 from services.common.settings import CommonSettings
 from services.dispatch.handlers import RosterHandlers
 
@@ -23,7 +23,9 @@ class DispatchSettings(CommonSettings):
     dispatch_db_pool_size: int = 5
 
 
-async def serve(settings: DispatchSettings) -> None:
+def running(settings: DispatchSettings) -> AbstractAsyncContextManager[Service]:
+    """The service, serving for the duration of an `async with` block."""
+
     async def build(service: Service, bus: Bus, resources: AsyncExitStack) -> None:
         engine = make_engine(settings.database_url, pool_size=settings.dispatch_db_pool_size)
         resources.push_async_callback(engine.dispose)
@@ -33,14 +35,13 @@ async def serve(settings: DispatchSettings) -> None:
             name=endpoint, handler=json_endpoint(ListTechnicians, rosters.technicians)
         )
 
-    await run_micro_service(
+    return micro_service(
         bus_url=settings.nats_url, prefix=settings.nats_prefix, name="repairflow-dispatch",
-        version=VERSION, description="Trades, technicians, rosters and assignment",
-        build=build,
+        version=VERSION, description="Trades, technicians, rosters and assignment", build=build,
     )
 
 
 def main() -> None:
     settings = DispatchSettings()
     configure_logging(service="dispatch", level=settings.log_level, json=settings.log_json)
-    asyncio.run(serve(settings))
+    asyncio.run(serve_until_signalled(running(settings)))

@@ -5,13 +5,13 @@ repeat-defect statistics and planned revisits arrive with their issue."""
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
 from nats.micro.service import Service
 
 from services.common.bus import Bus
 from services.common.logging import configure_logging
-from services.common.micro import run_micro_service
+from services.common.micro import micro_service, serve_until_signalled
 from services.common.settings import CommonSettings
 
 VERSION = "0.1.0"
@@ -21,11 +21,13 @@ class FollowupSettings(CommonSettings):
     pass
 
 
-async def serve(settings: FollowupSettings) -> None:
+def running(settings: FollowupSettings) -> AbstractAsyncContextManager[Service]:
+    """The service, serving for the duration of an `async with` block."""
+
     async def build(service: Service, bus: Bus, resources: AsyncExitStack) -> None:
         return None  # no endpoints yet: see the module docstring
 
-    await run_micro_service(
+    return micro_service(
         bus_url=settings.nats_url, prefix=settings.nats_prefix, name="repairflow-followup",
         version=VERSION, description="Return visits, repeated-defect control, planned revisits",
         build=build,
@@ -35,4 +37,4 @@ async def serve(settings: FollowupSettings) -> None:
 def main() -> None:
     settings = FollowupSettings()
     configure_logging(service="followup", level=settings.log_level, json=settings.log_json)
-    asyncio.run(serve(settings))
+    asyncio.run(serve_until_signalled(running(settings)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Depends, Request, status
@@ -108,13 +109,19 @@ async def healthz(rt: Rt) -> JSONResponse:
 
 
 def view(repair: Repair) -> RepairView:
+    """A repair for the API; every time in the project's zone, with its offset."""
+    zone = ZoneInfo(repair.time_zone)
+
+    def local(moment: datetime | None) -> datetime | None:
+        return moment.astimezone(zone) if moment else None
+
     return RepairView(
         id=repair.id, ticket=repair.ticket, project=repair.project, building=repair.building,
         unit=repair.unit, common_area=repair.common_area, category=repair.category,
         channel=repair.channel, priority=repair.priority, status=repair.status,
         reporter=Reporter(name=repair.reporter_name, phone=repair.reporter_phone),
-        description=repair.description, reported_at=repair.reported_at,
-        received_at=repair.received_at, preferred_visit_at=repair.preferred_visit_at,
-        deadlines=Deadlines(arrive_by=repair.arrive_by, arrive_rule=repair.arrive_rule),
+        description=repair.description, reported_at=local(repair.reported_at),
+        received_at=local(repair.received_at), preferred_visit_at=local(repair.preferred_visit_at),
+        deadlines=Deadlines(arrive_by=local(repair.arrive_by), arrive_rule=repair.arrive_rule),
         workflow_id=repair.workflow_id,
     )

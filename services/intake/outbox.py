@@ -29,7 +29,7 @@ from services.intake import repository
 from services.intake.models import OutboxEntry, Repair
 from services.intake.service import PUBLISH_REPORTED, START_WORKFLOW, reported_event, workflow_input
 from workflows import search_attributes as sa
-from workflows.repair import RepairWorkflow
+from workflows.repair.workflow import RepairWorkflow
 
 log = structlog.get_logger(__name__)
 

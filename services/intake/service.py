@@ -13,7 +13,7 @@ from services.intake import repository
 from services.intake.models import OutboxEntry, Repair
 from services.intake.schemas import ReportRepair
 from workflows.deadlines import arrive_by
-from workflows.repair import RepairInput, workflow_id
+from workflows.repair.messages import RepairInput, workflow_id
 
 START_WORKFLOW = "start_workflow"
 PUBLISH_REPORTED = "publish_reported"

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
 from nats.micro.service import Service
 
@@ -12,7 +12,7 @@ from services.common.bus import Bus
 from services.common.contracts import WARRANTY_LOCATE, LocateReport
 from services.common.db import make_engine, make_sessionmaker
 from services.common.logging import configure_logging
-from services.common.micro import json_endpoint, run_micro_service
+from services.common.micro import json_endpoint, micro_service, serve_until_signalled
 from services.common.settings import CommonSettings
 from services.warranty.handlers import RegistryHandlers
 
@@ -23,7 +23,9 @@ class WarrantySettings(CommonSettings):
     warranty_db_pool_size: int = 5
 
 
-async def serve(settings: WarrantySettings) -> None:
+def running(settings: WarrantySettings) -> AbstractAsyncContextManager[Service]:
+    """The service, serving for the duration of an `async with` block."""
+
     async def build(service: Service, bus: Bus, resources: AsyncExitStack) -> None:
         engine = make_engine(settings.database_url, pool_size=settings.warranty_db_pool_size)
         resources.push_async_callback(engine.dispose)
@@ -33,14 +35,13 @@ async def serve(settings: WarrantySettings) -> None:
             name=endpoint, handler=json_endpoint(LocateReport, registry.locate)
         )
 
-    await run_micro_service(
+    return micro_service(
         bus_url=settings.nats_url, prefix=settings.nats_prefix, name="repairflow-warranty",
-        version=VERSION, description="Property registry and warranty determination",
-        build=build,
+        version=VERSION, description="Property registry and warranty determination", build=build,
     )
 
 
 def main() -> None:
     settings = WarrantySettings()
     configure_logging(service="warranty", level=settings.log_level, json=settings.log_json)
-    asyncio.run(serve(settings))
+    asyncio.run(serve_until_signalled(running(settings)))

@@ -9,52 +9,15 @@ fill in the steps between (the lifecycle issue).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 
+# Passed through: the messages' datetime hints must be the real class, not the sandbox's.
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
-    from workflows.activities import OverdueNotice, RepairActivities
-
-
-def workflow_id(repair_id: str) -> str:
-    """A retried start of the same repair is the same workflow."""
-    return f"repair-{repair_id}"
-
-
-@dataclass
-class RepairInput:
-    repair_id: str
-    ticket: str
-    project: str
-    building: str
-    unit: str | None
-    common_area: str | None
-    category: str
-    priority: str
-    time_zone: str
-    reported_at: datetime
-    arrive_by: datetime
-
-
-@dataclass
-class Arrival:
-    """The technician is on site (到场)."""
-
-    technician_id: str
-    arrived_at: datetime
-
-
-@dataclass
-class RepairState:
-    repair_id: str
-    status: str
-    arrive_by: datetime
-    overdue: bool
-    arrived_at: datetime | None
-    technician_id: str | None
+    from workflows.repair.activities import RepairActivities
+    from workflows.repair.messages import Arrival, OverdueNotice, RepairInput, RepairState
 
 
 @workflow.defn
@@ -79,9 +42,11 @@ class RepairWorkflow:
                 OverdueNotice(repair.repair_id, "arrive_by", repair.arrive_by, workflow.now()),
                 start_to_close_timeout=timedelta(seconds=30),
             )
-        # The rest of the lifecycle (dispatch, repair, acceptance) is not built yet: the
-        # repair stays open, arrival still recordable, until those steps exist.
         await workflow.wait_condition(lambda: self._arrival is not None)
+        # What follows arrival (diagnosis, repair, the owner's acceptance) comes with the
+        # lifecycle issue. Until then an arrived repair stays open: it is not finished, and
+        # the UI must not show it as completed.
+        await workflow.wait_condition(lambda: self._status == "closed")
         return self.state()
 
     @workflow.query

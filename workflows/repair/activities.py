@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from temporalio import activity
 
 from services.common.bus import Bus
 from services.common.contracts import REPAIR_OVERDUE, RepairOverdue
-
-
-@dataclass
-class OverdueNotice:
-    repair_id: str
-    deadline: str
-    due_at: datetime
-    noticed_at: datetime
+from workflows.repair.messages import OverdueNotice
 
 
 class RepairActivities:

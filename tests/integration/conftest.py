@@ -1,0 +1,55 @@
+"""The RepairFlow processes, run in this test process against the session's real servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from services.common.bus import Bus
+from services.dispatch.service import DispatchSettings
+from services.dispatch.service import running as dispatch_running
+from services.intake.app import IntakeSettings, create_app
+from services.stack.demo import load_demo
+from services.warranty.service import WarrantySettings
+from services.warranty.service import running as warranty_running
+from workflows.worker import WorkerSettings, build_worker
+
+
+@dataclass
+class Stack:
+    api: httpx.AsyncClient
+    bus: Bus
+    temporal: Client
+    database_url: str
+    task_queue: str
+
+
+@pytest.fixture
+async def demo_database(database_url: str) -> str:
+    """This test's database with the demo registry and technicians."""
+    assert await load_demo(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def stack(
+    settings: dict, demo_database: str, bus: Bus, temporal_client: Client
+) -> AsyncIterator[Stack]:
+    """Warranty, dispatch, the worker and the intake app, all on this test's slice."""
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(warranty_running(WarrantySettings(**settings)))
+        await stack.enter_async_context(dispatch_running(DispatchSettings(**settings)))
+        await stack.enter_async_context(
+            build_worker(temporal_client, bus, WorkerSettings(**settings))
+        )
+        app = create_app(IntakeSettings(**settings, outbox_interval=0.2))
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        api = await stack.enter_async_context(httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://intake"
+        ))
+        yield Stack(api, bus, temporal_client, demo_database, settings["task_queue"])

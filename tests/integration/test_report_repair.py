@@ -1,0 +1,152 @@
+"""Reporting a repair through intake, on real PostgreSQL, NATS and Temporal."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from services.common.settings import to_asyncpg_dsn
+from tests.integration.conftest import Stack
+
+REPORT = {
+    "project": "SH-LJ", "building": "1", "unit": "1-502", "channel": "hotline",
+    "category": "LK-WET", "description": "卫生间地面渗水到楼下 1-402",
+    "reporter": {"name": "王芳", "phone": "139 0013 9002"},
+}
+
+
+async def count_rows(database_url: str, table: str) -> int:
+    conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
+    try:
+        return await conn.fetchval(f"SELECT count(*) FROM {table}")
+    finally:
+        await conn.close()
+
+
+async def test_a_report_is_stored_its_workflow_runs_and_its_event_is_published(stack: Stack):
+    response = await stack.api.post("/v1/repairs", json=REPORT)
+    assert response.status_code == 201, response.text
+    repair = response.json()
+    assert repair["ticket"] == "SH-LJ-000001"
+    assert repair["status"] == "reported"
+    assert repair["priority"] == "routine"
+    assert repair["reporter"] == {"name": "王芳", "phone": "13900139002"}
+    assert repair["description"] == REPORT["description"]  # Chinese text round-trips
+    assert repair["deadlines"]["arrive_by"] > repair["received_at"]
+
+    # The workflow exists under the repair's id, filterable by its search attributes.
+    handle = stack.temporal.get_workflow_handle(f"repair-{repair['id']}")
+    description = await handle.describe()
+    assert description.task_queue == stack.task_queue
+    attributes = {k.name: v for k, v in description.typed_search_attributes}
+    assert attributes["Project"] == "SH-LJ"
+    assert attributes["Category"] == "LK-WET"
+    assert attributes["Priority"] == "routine"
+    assert attributes["Overdue"] is False
+    state = await handle.query("state")
+    assert state["status"] == "reported"
+
+    # The event landed on JetStream, with the message id that makes a redelivery harmless.
+    messages = await stack.bus.js.subscribe(
+        stack.bus.subject("repairs.reported.v1"),
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL), ordered_consumer=True,
+    )
+    message = await messages.next_msg(timeout=5)
+    assert message.headers["Nats-Msg-Id"] == f"{repair['id']}:reported"
+    assert b'"ticket":"SH-LJ-000001"' in message.data
+    await messages.unsubscribe()
+
+    fetched = await stack.api.get(f"/v1/repairs/{repair['id']}")
+    assert fetched.status_code == 200
+    assert fetched.json() == repair
+
+    # Nothing is left owing in the outbox.
+    assert await count_rows(
+        stack.database_url, "intake.outbox WHERE delivered_at IS NULL"
+    ) == 0
+
+
+async def test_tickets_count_per_project_and_emergencies_are_recognised(stack: Stack):
+    first = (await stack.api.post("/v1/repairs", json=REPORT)).json()
+    lift = {**REPORT, "project": "BJ-YH", "building": "A", "unit": None,
+            "common_area": "LOBBY", "category": "ELEV", "description": "电梯困人"}
+    lift.pop("unit")
+    emergency = (await stack.api.post("/v1/repairs", json=lift)).json()
+    second = (await stack.api.post("/v1/repairs", json={**REPORT, "emergency": True})).json()
+    assert [first["ticket"], emergency["ticket"], second["ticket"]] == [
+        "SH-LJ-000001", "BJ-YH-000001", "SH-LJ-000002"
+    ]
+    assert emergency["priority"] == "emergency"  # ELEV is an emergency by itself
+    assert emergency["common_area"] == "LOBBY" and emergency["unit"] is None
+    assert second["priority"] == "emergency"  # the caller said so
+    assert "10 minutes" in second["deadlines"]["arrive_rule"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"project": "NOPE"}, "project", "unknown_project"),
+        ({"building": "9"}, "building", "unknown_building"),
+        ({"unit": "1-999"}, "unit", "unknown_unit"),
+        ({"category": "XX-NOPE"}, "category", "unknown_category"),
+        ({"reporter": {"name": "王芳", "phone": "12345"}}, "reporter.phone", "invalid_field"),
+        ({"reporter": {"name": "", "phone": "13900139002"}}, "reporter.name", "invalid_field"),
+        ({"channel": "fax"}, "channel", "invalid_field"),
+        ({"reported_at": "2026-11-20T09:00:00"}, "reported_at", "invalid_field"),
+        ({"common_area": "LOBBY"}, "body", "invalid_field"),
+        ({"description": ""}, "description", "invalid_field"),
+        ({"colour": "red"}, "colour", "invalid_field"),
+    ],
+)
+async def test_bad_reports_are_refused_with_the_field_and_nothing_is_written(
+    stack: Stack, change: dict, field: str, code: str
+):
+    response = await stack.api.post("/v1/repairs", json={**REPORT, **change})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == code
+    assert problem["field"] == field
+    assert problem["detail"] and problem["detail_zh"]
+    assert await count_rows(stack.database_url, "intake.repairs") == 0
+    assert await count_rows(stack.database_url, "intake.outbox") == 0
+
+
+async def test_malformed_json_and_unknown_repairs_get_problems_not_crashes(stack: Stack):
+    response = await stack.api.post(
+        "/v1/repairs", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_field"
+    missing = await stack.api.get("/v1/repairs/does-not-exist")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "repair_not_found"
+    assert "没有" in missing.json()["detail_zh"]
+
+
+async def test_health_reports_each_dependency(stack: Stack):
+    response = await stack.api.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["dependencies"]) == {"postgres", "nats", "temporal"}
+    assert all(check["ok"] for check in body["dependencies"].values())
+
+
+async def test_without_the_warranty_service_a_report_is_refused_and_nothing_stored(
+    settings: dict, demo_database: str, bus
+):
+    import httpx
+
+    from services.intake.app import IntakeSettings, create_app
+
+    app = create_app(IntakeSettings(**settings))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://intake"
+    ) as api:
+        response = await api.post("/v1/repairs", json=REPORT)
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert response.headers["retry-after"]
+    assert await count_rows(demo_database, "intake.repairs") == 0
