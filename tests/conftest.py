@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from services.common.bus import Bus
 from services.common.settings import to_asyncpg_dsn
 from services.stack import bootstrap
+from services.stack.demo import load_demo
 from services.stack.servers import (
     ServerSpec,
     free_port,
@@ -111,6 +112,13 @@ async def database_url(servers: Servers, template_database: str) -> AsyncIterato
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def demo_database(database_url: str) -> str:
+    """This test's database with the demo registry and technicians."""
+    assert await load_demo(database_url)
+    return database_url
 
 
 @pytest.fixture

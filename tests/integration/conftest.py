@@ -14,7 +14,6 @@ from services.common.bus import Bus
 from services.dispatch.service import DispatchSettings
 from services.dispatch.service import running as dispatch_running
 from services.intake.app import IntakeSettings, create_app
-from services.stack.demo import load_demo
 from services.warranty.service import WarrantySettings
 from services.warranty.service import running as warranty_running
 from workflows.worker import WorkerSettings, build_worker
@@ -27,13 +26,6 @@ class Stack:
     temporal: Client
     database_url: str
     task_queue: str
-
-
-@pytest.fixture
-async def demo_database(database_url: str) -> str:
-    """This test's database with the demo registry and technicians."""
-    assert await load_demo(database_url)
-    return database_url
 
 
 @pytest.fixture
