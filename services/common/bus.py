@@ -11,6 +11,7 @@ from typing import TypeVar
 import nats
 import structlog
 from nats.aio.client import Client as NATS
+from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError, TimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
@@ -83,6 +84,8 @@ class Bus:
             raise ServiceUnavailable(full, "no service is listening") from exc
         except TimeoutError as exc:
             raise ServiceUnavailable(full, f"no answer within {timeout}s") from exc
+        except NatsError as exc:  # closed or reconnecting connection
+            raise ServiceUnavailable(full, repr(exc)) from exc
         if msg.headers and ERROR_CODE_HEADER in msg.headers:
             try:
                 rejection = Rejection.from_json(msg.data)

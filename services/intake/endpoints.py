@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -11,26 +12,30 @@ import structlog
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.client import Client
 
+from services.common.bus import Bus
 from services.common.contracts import WARRANTY_LOCATE, LocateReport, ReportLocated
 from services.common.errors import Rejection
 from services.common.failpoints import failpoint
 from services.intake import repository, service
 from services.intake.models import Repair
+from services.intake.outbox import OutboxRelay
 from services.intake.schemas import Deadlines, RepairView, Reporter, ReportRepair
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
 
 
+@dataclass(frozen=True)
 class Runtime:
     """What the endpoints need, built once by the app's lifespan (see app.py)."""
 
-    def __init__(self, *, sessions, bus, temporal, relay) -> None:
-        self.sessions = sessions
-        self.bus = bus
-        self.temporal = temporal
-        self.relay = relay
+    sessions: async_sessionmaker
+    bus: Bus
+    temporal: Client
+    relay: OutboxRelay
 
 
 def runtime(request: Request) -> Runtime:
@@ -44,6 +49,11 @@ Rt = Annotated[Runtime, Depends(runtime)]
              tags=["repairs"], summary="Report a defect (报修)")
 async def report_repair(command: ReportRepair, rt: Rt) -> RepairView:
     """Record a report and start its repair. A 201 means it is stored and will not be lost."""
+    if command.unit is not None and command.common_area is not None:
+        raise Rejection(
+            "place_ambiguous", "Give either a unit or a common area, not both.",
+            "房号和公共区域只能填写一项。", "common_area", 422,
+        )
     located = await rt.bus.ask(
         WARRANTY_LOCATE,
         LocateReport(project=command.project, building=command.building, unit=command.unit,
@@ -57,9 +67,12 @@ async def report_repair(command: ReportRepair, rt: Rt) -> RepairView:
     structlog.contextvars.bind_contextvars(repair_id=repair.id)
     log.info("repair reported", ticket=repair.ticket, priority=repair.priority)
     failpoint("intake.after_commit")
-    # Deliver now so that the workflow normally exists when the caller gets the 201; on
-    # failure the relay loop retries (outbox.py).
-    await rt.relay.deliver(repair_id=repair.id)
+    # Deliver now so that the workflow normally exists when the caller gets the 201. The
+    # report is accepted whatever happens here: the relay loop retries (outbox.py).
+    try:
+        await rt.relay.deliver(repair_id=repair.id)
+    except Exception as exc:  # noqa: BLE001 - stored is accepted; delivery can wait
+        log.warning("delivery after commit failed; the relay will retry", error=repr(exc))
     return view(repair)
 
 

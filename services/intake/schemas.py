@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from services.common.contracts import Channel, Priority
 
@@ -60,12 +60,6 @@ class ReportRepair(BaseModel):
     )
     preferred_visit_at: AwareDatetime | None = None
     emergency: bool = False
-
-    @model_validator(mode="after")
-    def _one_place(self) -> ReportRepair:
-        if (self.unit is None) == (self.common_area is None):
-            raise ValueError("give exactly one of unit or common_area")
-        return self
 
 
 class Deadlines(BaseModel):

@@ -254,6 +254,5 @@ def main() -> int:
     configure_logging(service="up", level=settings.log_level, json=False)
     for chatty in ("alembic", "httpx"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    os.environ.setdefault("REPAIRFLOW_HOME", str(settings.home))
     return asyncio.run(run(settings))
 

@@ -165,3 +165,24 @@ def test_up_uses_the_servers_it_is_given_instead_of_starting_its_own(
         assert not (tmp_path / "state" / "postgres").exists()
     finally:
         assert up.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ("postgres/PG_VERSION", "PostgreSQL exited with code"),
+        ("temporal/temporal.db", "Temporal exited with code 1 while starting: Error: failed"),
+    ],
+)
+def test_a_corrupt_data_directory_is_one_readable_line(
+    stack_env: dict[str, str], damage: str, expected: str
+):
+    broken = Path(stack_env["REPAIRFLOW_HOME"]) / damage
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"this is not what the server wrote\n" * 1000)
+    up = repairflow("up", env=stack_env)
+    assert up.process.wait(60) == 1
+    output = "".join(up.lines)
+    failure = [line for line in output.splitlines() if line.startswith("repairflow up:")]
+    assert len(failure) == 1 and expected in failure[0], output
+    assert "Traceback" not in output
