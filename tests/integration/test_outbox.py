@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from services.common.bus import Bus
 from services.common.contracts import ReportLocated
 from services.common.db import make_engine, make_sessionmaker
 from services.common.settings import to_asyncpg_dsn
+from services.intake.models import Repair
 from services.intake.outbox import OutboxRelay
 from services.intake.schemas import ReportRepair
 from services.intake.service import record_report
@@ -28,78 +32,80 @@ COMMAND = ReportRepair.model_validate({
 })
 
 
-async def test_a_report_committed_before_a_crash_is_started_and_published_by_the_relay(
-    database_url: str, bus: Bus, temporal_client: Client, settings: dict
-):
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker]:
     engine = make_engine(database_url)
-    sessions = make_sessionmaker(engine)
     try:
-        # The request committed and then its process died: nothing was delivered.
-        async with sessions.begin() as session:
-            repair = await record_report(session=session, command=COMMAND, located=LOCATED,
-                                         received_at=datetime.now(UTC))
-        relay = OutboxRelay(sessions=sessions, bus=bus, temporal=temporal_client,
-                            task_queue=settings["task_queue"])
-        # A young entry is left to the request that wrote it...
-        assert await relay.deliver(grace=60) == 0
-        # ...and delivered by the relay of a restarted process.
-        assert await relay.deliver() == 2
-        assert await relay.deliver() == 0  # nothing owed any more
-
-        description = await temporal_client.get_workflow_handle(repair.workflow_id).describe()
-        assert description.id == f"repair-{repair.id}"
-
-        # Delivering again (a relay that died before marking) changes nothing downstream.
-        conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
-        await conn.execute("UPDATE intake.outbox SET delivered_at = NULL")
-        await conn.close()
-        async with build_worker(temporal_client, bus, WorkerSettings(**settings)):
-            assert await relay.deliver() == 2
-        info = await bus.js.stream_info(bus.stream("REPAIRS"))
-        assert info.state.messages == 1  # JetStream recognised the message id
-        runs = [w async for w in temporal_client.list_workflows(
-            f"WorkflowId = '{repair.workflow_id}'")]
-        assert len(runs) <= 1  # visibility may lag; there is never a second run
+        yield make_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def committed(sessions: async_sessionmaker) -> Repair:
+    """A report whose request committed and then died: nothing was delivered."""
+    async with sessions.begin() as session:
+        return await record_report(session=session, command=COMMAND, located=LOCATED,
+                                   received_at=datetime.now(UTC))
+
+
+async def test_a_report_committed_before_a_crash_is_started_and_published_by_the_relay(
+    committed: Repair, sessions: async_sessionmaker, database_url: str, bus: Bus,
+    temporal_client: Client, settings: dict,
+):
+    relay = OutboxRelay(sessions=sessions, bus=bus, temporal=temporal_client,
+                        task_queue=settings["task_queue"])
+    # A young entry is left to the request that wrote it...
+    assert await relay.deliver(grace=60) == 0
+    # ...and delivered by the relay of a restarted process.
+    assert await relay.deliver() == 2
+    assert await relay.deliver() == 0  # nothing owed any more
+
+    description = await temporal_client.get_workflow_handle(committed.workflow_id).describe()
+    assert description.id == f"repair-{committed.id}"
+
+    # Delivering again (a relay that died before marking) changes nothing downstream.
+    conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
+    await conn.execute("UPDATE intake.outbox SET delivered_at = NULL")
+    await conn.close()
+    async with build_worker(temporal_client, bus, WorkerSettings(**settings)):
+        assert await relay.deliver() == 2
+    info = await bus.js.stream_info(bus.stream("REPAIRS"))
+    assert info.state.messages == 1  # JetStream recognised the message id
+    runs = [w async for w in temporal_client.list_workflows(
+        f"WorkflowId = '{committed.workflow_id}'")]
+    assert len(runs) <= 1  # visibility may lag; there is never a second run
 
 
 async def test_a_failed_delivery_is_recorded_and_retried_later(
-    database_url: str, bus: Bus, temporal_client: Client, settings: dict
+    committed: Repair, sessions: async_sessionmaker, database_url: str, bus: Bus,
+    temporal_client: Client, settings: dict,
 ):
-    engine = make_engine(database_url)
-    sessions = make_sessionmaker(engine)
+    await bus.nc.close()  # NATS gone: the workflow starts, the event cannot go out
+    relay = OutboxRelay(sessions=sessions, bus=bus, temporal=temporal_client,
+                        task_queue=settings["task_queue"])
+    assert await relay.deliver() == 1
+    conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
     try:
-        async with sessions.begin() as session:
-            repair = await record_report(session=session, command=COMMAND, located=LOCATED,
-                                         received_at=datetime.now(UTC))
-        await bus.nc.close()  # NATS gone: the workflow starts, the event cannot go out
-        relay = OutboxRelay(sessions=sessions, bus=bus, temporal=temporal_client,
-                            task_queue=settings["task_queue"])
-        assert await relay.deliver() == 1
-        conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
-        try:
-            row = await conn.fetchrow(
-                "SELECT attempts, last_error, next_attempt_at > now() AS later "
-                "FROM intake.outbox WHERE delivered_at IS NULL"
-            )
-        finally:
-            await conn.close()
-        assert row["attempts"] == 1 and row["last_error"] and row["later"]
-        fresh = await Bus.connect(settings["nats_url"], prefix=settings["nats_prefix"])
-        try:
-            retry = OutboxRelay(sessions=sessions, bus=fresh, temporal=temporal_client,
-                                task_queue=settings["task_queue"])
-            assert await retry.deliver() == 0  # backing off
-            conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
-            await conn.execute("UPDATE intake.outbox SET next_attempt_at = now()")
-            await conn.close()
-            assert await retry.deliver() == 1
-            message = await fresh.js.get_last_msg(
-                fresh.stream("REPAIRS"), fresh.subject("repairs.reported.v1")
-            )
-            assert repair.id.encode() in message.data
-        finally:
-            await fresh.close()
+        row = await conn.fetchrow(
+            "SELECT attempts, last_error, next_attempt_at > now() AS later "
+            "FROM intake.outbox WHERE delivered_at IS NULL"
+        )
     finally:
-        await engine.dispose()
+        await conn.close()
+    assert row["attempts"] == 1 and row["last_error"] and row["later"]
+    fresh = await Bus.connect(settings["nats_url"], prefix=settings["nats_prefix"])
+    try:
+        retry = OutboxRelay(sessions=sessions, bus=fresh, temporal=temporal_client,
+                            task_queue=settings["task_queue"])
+        assert await retry.deliver() == 0  # backing off
+        conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
+        await conn.execute("UPDATE intake.outbox SET next_attempt_at = now()")
+        await conn.close()
+        assert await retry.deliver() == 1
+        message = await fresh.js.get_last_msg(
+            fresh.stream("REPAIRS"), fresh.subject("repairs.reported.v1")
+        )
+        assert committed.id.encode() in message.data
+    finally:
+        await fresh.close()
