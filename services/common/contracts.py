@@ -20,6 +20,10 @@ REPAIR_REPORTED = "repairs.reported.v1"
 REPAIR_OVERDUE = "repairs.overdue.v1"
 
 WARRANTY_LOCATE = "warranty.registry.locate"
+WARRANTY_DETERMINE = "warranty.determine"
+WARRANTY_PUT_PROJECT = "warranty.registry.put_project"
+WARRANTY_GET_PROJECT = "warranty.registry.get_project"
+WARRANTY_LIST_PROJECTS = "warranty.registry.list_projects"
 DISPATCH_TECHNICIANS = "dispatch.technicians.list"
 
 

@@ -19,6 +19,7 @@ class Rejection(Exception):
     message_zh: str
     field: str | None = None
     status: int = 422
+    errors: list[dict] | None = None  # every problem, when there are several (an import)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message_en}"

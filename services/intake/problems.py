@@ -77,8 +77,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Rejection)
     async def _rejected(_: Request, exc: Rejection) -> JSONResponse:
+        extra = {"errors": exc.errors} if exc.errors else {}
         return problem(exc.status, exc.code, "Request refused", exc.message_en, exc.message_zh,
-                       exc.field)
+                       exc.field, **extra)
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(_: Request, exc: ServiceUnavailable) -> JSONResponse:

@@ -8,10 +8,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from services.common.db import make_engine, make_sessionmaker
+from services.common.registry_contracts import GroupIn
 from services.dispatch import repository as dispatch_repository
 from services.dispatch.schemas import TechnicianIn
 from services.warranty import repository as registry
-from services.warranty.schemas import GroupIn
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "demo.yaml"
 
@@ -35,7 +35,8 @@ async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = 
         async with sessions.begin() as session:
             if not force and await registry.count_projects(session=session) > 0:
                 return False
-            await registry.upsert_group(session=session, group=demo.group)
+            for project in demo.group.project_documents():
+                await registry.save_project(session=session, project=project)
             for technician in demo.technicians:
                 await dispatch_repository.upsert_technician(session=session, technician=technician)
         return True

@@ -16,6 +16,7 @@ from datetime import date
 from enum import StrEnum
 
 from services.common.errors import Rejection
+from services.common.registry_contracts import Cause
 from services.warranty.periods import (
     Convention,
     Period,
@@ -26,17 +27,6 @@ from services.warranty.periods import (
     end_of_term,
 )
 from services.warranty.rules import RULE_TABLES, ContractTerm, WarrantyRule
-
-
-class Cause(StrEnum):
-    construction_defect = "construction_defect"  # 施工质量
-    design_defect = "design_defect"  # design, survey or developer-supplied material
-    owner_misuse = "owner_misuse"
-    owner_renovation = "owner_renovation"
-    third_party = "third_party"  # e.g. the flat upstairs
-    force_majeure = "force_majeure"  # typhoon, earthquake
-    wear = "wear"
-    unknown = "unknown"  # not known at intake: confirmed on site
 
 
 class LiableParty(StrEnum):
@@ -129,19 +119,27 @@ class Decision:
     explanation_zh: str
 
 
+def completion_date(*, accepted: date | None, reported: date | None, delayed: bool,
+                    possession: date | None) -> tuple[date | None, str]:
+    """The completion date the contractor's clock starts from (SPC interpretation I Art. 9),
+    and the rule that gave it; None while no such date is known."""
+    if possession and (accepted is None or possession < accepted):
+        return possession, "used before acceptance: the day possession passed (司法解释一第九条第(三)项)"
+    if delayed and reported:
+        return reported, "acceptance delayed by the developer: the day the contractor reported completion (司法解释一第九条第(二)项)"
+    return accepted, "the day completion acceptance was passed (司法解释一第九条第(一)项)"
+
+
 def effective_completion(site: SiteFacts) -> tuple[date, str]:
-    """The completion date the contractor's clock starts from (SPC interpretation I Art. 9)."""
-    accepted = site.completion_accepted_on
-    if site.possession_on and (accepted is None or site.possession_on < accepted):
-        return site.possession_on, "used before acceptance: the day possession passed (司法解释一第九条第(三)项)"
-    if site.acceptance_delayed_by_developer and site.completion_reported_on:
-        return site.completion_reported_on, "acceptance delayed by the developer: the day the contractor reported completion (司法解释一第九条第(二)项)"
-    if accepted:
-        return accepted, "the day completion acceptance was passed (司法解释一第九条第(一)项)"
-    raise Rejection("completion_unknown",
-                    f"Building {site.building} of {site.project} has no completion date.",
-                    f"{site.project}项目{site.building}楼栋没有竣工日期，无法计算保修期。",
-                    "building", 422)
+    completion, rule = completion_date(
+        accepted=site.completion_accepted_on, reported=site.completion_reported_on,
+        delayed=site.acceptance_delayed_by_developer, possession=site.possession_on)
+    if completion is None:
+        raise Rejection("completion_unknown",
+                        f"Building {site.building} of {site.project} has no completion date.",
+                        f"{site.project}项目{site.building}楼栋没有竣工日期，无法计算保修期。",
+                        "building", 422)
+    return completion, rule
 
 
 def determine(site: SiteFacts, category: CategoryFacts, reported_on: date,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, ForeignKeyConstraint, MetaData, String
+from sqlalchemy import Boolean, Date, ForeignKey, ForeignKeyConstraint, Integer, MetaData, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import ServiceBase
@@ -36,10 +37,20 @@ class Project(Base):
     city: Mapped[str] = mapped_column(String(100))
     time_zone: Mapped[str] = mapped_column(String(64))
     developer: Mapped[str | None] = mapped_column(String(200))
+    jurisdiction: Mapped[str] = mapped_column(String(16), server_default="CN")
+    heating_season: Mapped[dict | None] = mapped_column(JSONB)  # {"start": "11-15", "end": ...}
+    cooling_season: Mapped[dict | None] = mapped_column(JSONB)
+    count_season_in_progress: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    period_convention: Mapped[str] = mapped_column(String(24), server_default="civil_code")
+    extra_days_off: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    extra_working_days: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    contract_terms: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    categories: Mapped[list] = mapped_column(JSONB, server_default="[]")
 
 
 class Building(Base):
-    """A building (楼栋) with the day it passed completion acceptance (竣工验收合格之日)."""
+    """A building (楼栋): its completion dates (竣工验收合格之日 and the SPC edge cases), the
+    parties liable for its works, and when its common parts were handed over."""
 
     __tablename__ = "buildings"
     project_code: Mapped[str] = mapped_column(
@@ -48,6 +59,14 @@ class Building(Base):
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     completion_accepted_on: Mapped[date | None] = mapped_column(Date)
+    completion_reported_on: Mapped[date | None] = mapped_column(Date)
+    acceptance_delayed_by_developer: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    possession_on: Mapped[date | None] = mapped_column(Date)
+    design_service_life_years: Mapped[int] = mapped_column(Integer, server_default="50")
+    general_contractor: Mapped[str | None] = mapped_column(String(200))
+    subcontractors: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # trade → company
+    manufacturers: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    common_areas_delivered_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Unit(Base):

@@ -44,7 +44,9 @@ async def test_each_service_answers_ping_info_and_stats(services, bus: Bus):
         stats = json.loads((await bus.nc.request(f"$SRV.STATS.{name}", b"", timeout=2)).data)
         assert stats["name"] == name
     info = json.loads((await bus.nc.request("$SRV.INFO.repairflow-warranty", b"")).data)
-    assert [e["subject"] for e in info["endpoints"]] == [bus.subject(WARRANTY_LOCATE)]
+    assert {e["subject"] for e in info["endpoints"]} == {bus.subject(s) for s in (
+        "warranty.determine", WARRANTY_LOCATE, "warranty.registry.put_project",
+        "warranty.registry.get_project", "warranty.registry.list_projects")}
 
 
 async def test_warranty_locates_units_and_common_areas(services, bus: Bus):
