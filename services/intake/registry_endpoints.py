@@ -34,8 +34,9 @@ async def put_project(code: str, project: ProjectIn, rt: Rt, response: Response)
     """Idempotent: the same document twice leaves the same project. Any problem in the
     document is refused with every problem listed (`errors`), and nothing changes."""
     if project.code != code:
-        raise Rejection("code_mismatch", f"The body's code {project.code!r} is not {code!r}.",
-                        f"请求体中的项目编码“{project.code}”与路径中的“{code}”不一致。", "code", 422)
+        raise Rejection(
+            "code_mismatch", f"The body's code {project.code!r} is not {code!r}.",
+            f"请求体中的项目编码“{project.code}”与路径中的“{code}”不一致。", "code", 422)
     saved = await rt.bus.ask(WARRANTY_PUT_PROJECT, project, ProjectSaved, timeout=30)
     response.status_code = status.HTTP_201_CREATED if saved.created else status.HTTP_200_OK
     return saved
