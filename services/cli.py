@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -13,6 +14,9 @@ app = typer.Typer(help="RepairFlow: warranty repairs from report to the owner's 
                   pretty_exceptions_enable=False)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+registry_app = typer.Typer(help="The property registry: projects, buildings, units.",
+                           no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
 
 
 class Process(StrEnum):
@@ -71,3 +75,53 @@ def demo_load(
     kwargs = {"path": file} if file else {}
     loaded = asyncio.run(demo.load_demo(CommonSettings().database_url, force=force, **kwargs))
     typer.echo("demo data loaded" if loaded else "a registry exists already; nothing loaded")
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Path = typer.Argument(..., help="A .csv, one row per unit or common area (see "
+                                "deploy/demo/registry-sample.csv), or a .yaml/.yml group."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file; save nothing."),
+) -> None:
+    """Import projects into DATABASE_URL from a spreadsheet (CSV) or YAML.
+
+    Every row is checked first; a file with any problem changes nothing (exit 1).
+
+    Each project in the file replaces the saved project of that code wholly.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.common.settings import CommonSettings
+    from services.warranty import importer
+
+    try:
+        checked = importer.read_registry(file)
+    except importer.Unreadable as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    for line in checked.report():
+        typer.echo(line)
+    if checked.problems:
+        count = len(checked.problems)
+        typer.echo(f"{count} problem{'s' * (count != 1)} in {file}; nothing was imported. "
+                   f"/ 发现{count}处问题，未导入任何数据。")
+        raise typer.Exit(1)
+    totals = importer.Totals.of(checked.projects)
+    if dry_run:
+        typer.echo(f"no problems; would import {totals}")
+        return
+    try:
+        with typer.progressbar(length=totals.buildings + totals.units + totals.common_areas,
+                               label="saving", file=sys.stderr) as bar:
+            saved = asyncio.run(importer.save_projects(
+                CommonSettings().database_url, checked.projects,
+                on_saved=lambda s: bar.update(s.buildings + s.units + s.common_areas)))
+    except (OSError, ValueError, SQLAlchemyError) as error:
+        cause = getattr(error, "orig", None) or error  # the driver's words, not SQLAlchemy's
+        typer.echo(f"error: nothing was imported: {cause}".splitlines()[0], err=True)
+        raise typer.Exit(2) from None
+    for project in saved:
+        typer.echo(f"project {project.code} {'created' if project.created else 'replaced'}: "
+                   f"{project.buildings} buildings, {project.units} units, "
+                   f"{project.common_areas} common areas")
+    typer.echo(f"imported {totals}")

@@ -1,0 +1,639 @@
+"""Importing a project registry from a spreadsheet (CSV) or a YAML file.
+
+`read_registry` reads a whole file and returns the projects it describes with every problem
+found in it, each located by its spreadsheet row (CSV: the header is row 1) or its line
+(YAML). Reading is pure: only `save_projects` touches the database, and the `repairflow
+registry import` command calls it only for a file without a single problem.
+
+A CSV has one row per unit or per common area. The project's and the building's columns
+repeat on every row: the first non-empty value counts, and a later row that says otherwise
+is a problem on that row. A YAML file is a group (code, name, projects), bare or under
+`group:` as in deploy/demo/demo.yaml.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from services.common.db import make_engine, make_sessionmaker
+from services.common.registry_contracts import (
+    BuildingIn,
+    CommonAreaIn,
+    GroupIn,
+    ProjectBody,
+    ProjectIn,
+    ProjectSaved,
+    UnitIn,
+)
+from services.warranty import repository
+from services.warranty.registry import check_project
+
+Loc = tuple[str | int, ...]
+
+
+class Unreadable(Exception):
+    """The file cannot be read at all: missing, not UTF-8, not YAML, or of an unknown kind."""
+
+    def __init__(self, message_en: str, message_zh: str) -> None:
+        super().__init__(f"{message_en} / {message_zh}")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem, at a spreadsheet row (CSV) or a line (YAML) when known."""
+
+    row: int | None
+    field: str
+    message_en: str
+    message_zh: str
+
+
+@dataclass(frozen=True)
+class Import:
+    """What a file holds: its projects and every problem (none: it may be saved)."""
+
+    projects: list[ProjectIn]
+    problems: list[RowProblem]
+    located_by: str = "row"  # "row" (CSV) or "line" (YAML)
+
+    def report(self) -> list[str]:
+        """One line per problem: where, which column or path, English / Chinese."""
+        lines = []
+        for p in self.problems:
+            where = ", ".join(filter(None, [
+                f"{self.located_by} {p.row}" if p.row is not None else "", p.field]))
+            lines.append(f"{where}: {p.message_en} / {p.message_zh}")
+        return lines
+
+
+@dataclass(frozen=True)
+class Totals:
+    projects: int
+    buildings: int
+    units: int
+    common_areas: int
+
+    @classmethod
+    def of(cls, projects: list[ProjectIn]) -> Totals:
+        buildings = [b for p in projects for b in p.buildings]
+        return cls(len({p.code for p in projects}), len(buildings),
+                   sum(len(b.units) for b in buildings),
+                   sum(len(b.common_areas) for b in buildings))
+
+    def __str__(self) -> str:
+        return (f"{_count(self.projects, 'project')}, {_count(self.buildings, 'building')}, "
+                f"{_count(self.units, 'unit')}, {_count(self.common_areas, 'common area')}"
+                f" / 项目{self.projects}个，楼栋{self.buildings}栋，房号{self.units}户，"
+                f"公共区域{self.common_areas}处")
+
+
+def read_registry(path: Path) -> Import:
+    """The projects and problems of a .csv, .yaml or .yml file; `Unreadable` if it can't be."""
+    kind = path.suffix.lower()
+    if kind not in (".csv", ".yaml", ".yml"):
+        raise Unreadable(f"{path}: not a .csv, .yaml or .yml file",
+                         f"{path}：只能导入.csv、.yaml或.yml文件")
+    text = _read_text(path)
+    return read_csv(text) if kind == ".csv" else read_yaml(text)
+
+
+async def save_projects(database_url: str, projects: list[ProjectIn],
+                        on_saved: Callable[[ProjectSaved], object] = lambda _: None
+                        ) -> list[ProjectSaved]:
+    """Save every project in one transaction: all of them, or none if anything fails."""
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        saved = []
+        async with make_sessionmaker(engine).begin() as session:
+            for project in projects:
+                saved.append(await repository.save_project(session=session, project=project))
+                on_saved(saved[-1])
+        return saved
+    finally:
+        await engine.dispose()
+
+
+# --- YAML ---------------------------------------------------------------------------------
+
+
+def read_yaml(text: str) -> Import:
+    """A group document, bare or under `group:`; problems are located by line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else "?"
+        raise Unreadable(f"not valid YAML at line {line}: {error.problem}",
+                         f"YAML格式错误（第{line}行）") from None
+    except yaml.YAMLError as error:
+        raise Unreadable(f"not valid YAML: {error}", "YAML格式错误") from None
+    if not isinstance(data, dict):
+        raise Unreadable("a registry YAML is a group (code, name, projects), bare or under group:",
+                         "YAML应为一个集团（code、name、projects），或写在group:之下")
+    prefix: Loc = ("group",) if isinstance(data.get("group"), dict) else ()
+    projects, found = _check_group(data["group"] if prefix else data)
+    problems = [RowProblem(_line(root, prefix + loc), _path(loc), en, zh)
+                for loc, en, zh in found]
+    problems.sort(key=lambda p: p.row or 0)
+    return Import(projects, problems, located_by="line")
+
+
+def _check_group(data: dict) -> tuple[list[ProjectIn], list[tuple[Loc, str, str]]]:
+    """Each project on its own, so that one broken project hides nothing in the others."""
+    found: list[tuple[Loc, str, str]] = []
+    try:
+        group = GroupIn.model_validate({k: v for k, v in data.items() if k != "projects"})
+    except ValidationError as error:
+        group, found = None, _pydantic(error)
+    bodies = data.get("projects") or []
+    if not isinstance(bodies, list):
+        found.append((("projects",), "Must be a list of projects.", "须为项目列表。"))
+        bodies = []
+    if not bodies:
+        found.append((("projects",), "The file has no projects.", "文件中没有项目。"))
+    projects: list[ProjectIn] = []
+    codes: set[str] = set()
+    for i, body in enumerate(bodies):
+        at: Loc = ("projects", i)
+        try:
+            project = ProjectBody.model_validate(body)
+        except ValidationError as error:
+            found += _pydantic(error, at)
+            continue
+        if project.code in codes:
+            found.append((at + ("code",), f"The project code {project.code} appears twice.",
+                          f"项目编码{project.code}重复。"))
+        codes.add(project.code)
+        if group is not None:
+            projects.append(ProjectIn(**project.model_dump(), group=group.code,
+                                      group_name=group.name))
+            found += [(at + _loc(p.field), p.message_en, p.message_zh)
+                      for p in check_project(projects[-1])]
+    return projects, found
+
+
+def _line(node: yaml.Node | None, loc: Loc) -> int | None:
+    """The line of the deepest node on the path that exists (a missing key: its mapping)."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+
+class _Bad(ValueError):
+    """A cell that cannot be read, with English and Chinese messages."""
+
+
+def _text(text: str) -> str:
+    return text
+
+
+def _date(text: str) -> date:
+    """2023-06-30, or 2023/6/30 as spreadsheets write it."""
+    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
+    try:
+        return date(*(int(x) for x in match.groups()))  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        raise _Bad(f"{text!r} is not a date; write 2023-06-30.",
+                   f"“{text}”不是有效日期，请写成2023-06-30。") from None
+
+
+def _bool(text: str) -> bool:
+    value = {"true": True, "yes": True, "1": True, "是": True,
+             "false": False, "no": False, "0": False, "否": False}.get(text.lower())
+    if value is None:
+        raise _Bad(f"{text!r} is not yes or no; write true or false.",
+                   f"“{text}”无法识别，请填写是或否。")
+    return value
+
+
+def _int(text: str) -> int:
+    if not text.isdigit():
+        raise _Bad(f"{text!r} is not a whole number.", f"“{text}”不是整数。")
+    return int(text)
+
+
+def _season(text: str) -> dict[str, str]:
+    """11-15/03-15: the start and end month-days (SeasonIn checks them)."""
+    parts = [part.strip() for part in text.split("/")]
+    if len(parts) != 2:
+        raise _Bad(f"{text!r} is not a season; write it as 11-15/03-15.",
+                   f"“{text}”不是有效的季节，请写成11-15/03-15。")
+    return {"start": parts[0], "end": parts[1]}
+
+
+@dataclass(frozen=True)
+class _Column:
+    level: str  # "project", "building", "unit" or "area"
+    field: str  # in the document
+    parse: Callable[[str], Any] = _text
+
+
+_COLUMNS = {
+    "group": _Column("project", "group"),
+    "group_name": _Column("project", "group_name"),
+    "project": _Column("project", "code"),
+    "project_name": _Column("project", "name"),
+    "city": _Column("project", "city"),
+    "time_zone": _Column("project", "time_zone"),
+    "developer": _Column("project", "developer"),
+    "heating_season": _Column("project", "heating_season", _season),
+    "cooling_season": _Column("project", "cooling_season", _season),
+    "building": _Column("building", "code"),
+    "building_name": _Column("building", "name"),
+    "completion_accepted_on": _Column("building", "completion_accepted_on", _date),
+    "completion_reported_on": _Column("building", "completion_reported_on", _date),
+    "acceptance_delayed_by_developer": _Column("building", "acceptance_delayed_by_developer",
+                                               _bool),
+    "possession_on": _Column("building", "possession_on", _date),
+    "design_service_life_years": _Column("building", "design_service_life_years", _int),
+    "general_contractor": _Column("building", "general_contractor"),
+    "common_areas_delivered_on": _Column("building", "common_areas_delivered_on", _date),
+    "unit": _Column("unit", "code"),
+    "delivered_on": _Column("unit", "delivered_on", _date),
+    "owner_name": _Column("unit", "owner_name"),
+    "owner_phone": _Column("unit", "owner_phone"),
+    "common_area": _Column("area", "code"),
+    "common_area_name": _Column("area", "name"),
+}
+# `subcontractor:waterproofing` and the like: one column per trade, on the building.
+_TRADE_COLUMNS = {
+    "subcontractor": _Column("building", "subcontractors"),
+    "manufacturer": _Column("building", "manufacturers"),
+    "manufacturer_warranty_ends_on": _Column("building", "manufacturers", _date),
+}
+_REQUIRED = ("group", "project", "project_name", "city", "building", "building_name")
+_ON_EVERY_ROW = ("project", "building")
+_FIELD_COLUMNS = {level: {c.field: name for name, c in _COLUMNS.items() if c.level == level}
+                  for level in ("project", "building", "unit", "area")}
+
+
+def _column(name: str) -> _Column | None:
+    kind, colon, trade = name.partition(":")
+    if colon:
+        return _TRADE_COLUMNS.get(kind) if trade else None
+    return _COLUMNS.get(name)
+
+
+@dataclass
+class _Cell:
+    value: Any  # a `_Bad` when the text cannot be read
+    text: str
+    row: int
+
+    def failure(self, name: str) -> RowProblem | None:
+        bad = self.value if isinstance(self.value, _Bad) else None
+        return RowProblem(self.row, name, *bad.args) if bad else None
+
+
+@dataclass
+class _Entity:
+    """A project or building, gathered from the rows that repeat its columns."""
+
+    row: int  # the first
+    cells: dict[str, _Cell] = field(default_factory=dict)
+    failed: set[tuple[str, str]] = field(default_factory=set)
+
+    def take(self, row: int, cells: dict[str, _Cell]) -> list[RowProblem]:
+        """Keep the first non-empty value of each column; a different one later is a problem.
+
+        A cell that can't be read is reported once, not on every row that repeats it."""
+        problems = []
+        for name, cell in cells.items():
+            if failure := cell.failure(name):
+                if (name, cell.text) not in self.failed:
+                    self.failed.add((name, cell.text))
+                    problems.append(failure)
+                continue
+            first = self.cells.setdefault(name, cell)
+            if first.value != cell.value:
+                problems.append(RowProblem(
+                    row, name, f"{cell.text!r} here, but {first.text!r} on row {first.row}.",
+                    f"此处为“{cell.text}”，与第{first.row}行的“{first.text}”不一致。"))
+        return problems
+
+    def value(self, name: str) -> Any:
+        return self.cells[name].value if name in self.cells else None
+
+
+@dataclass
+class _Place:
+    """A unit or common area: one row."""
+
+    row: int
+    fields: dict[str, Any]
+
+
+@dataclass
+class _Building(_Entity):
+    units: list[_Place] = field(default_factory=list)
+    common_areas: list[_Place] = field(default_factory=list)
+
+    def manufacturers(self) -> list[dict[str, Any]]:
+        """Per trade, from `manufacturer:<trade>` and `manufacturer_warranty_ends_on:<trade>`."""
+        found: dict[str, dict[str, Any]] = {}
+        for name, cell in self.cells.items():
+            kind, _, trade = name.partition(":")
+            if kind in ("manufacturer", "manufacturer_warranty_ends_on"):
+                key = "name" if kind == "manufacturer" else "warranty_ends_on"
+                found.setdefault(trade, {"trade": trade})[key] = cell.value
+        return list(found.values())
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "subcontractors": {name.partition(":")[2]: cell.value
+                               for name, cell in self.cells.items()
+                               if name.startswith("subcontractor:")},
+            "manufacturers": self.manufacturers(),
+            "units": [u.fields for u in self.units],
+            "common_areas": [a.fields for a in self.common_areas],
+        }
+        doc.update((_COLUMNS[name].field, cell.value)
+                   for name, cell in self.cells.items() if name in _COLUMNS)
+        return doc
+
+
+@dataclass
+class _Project(_Entity):
+    buildings: dict[str, _Building] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        return {**{_COLUMNS[name].field: cell.value for name, cell in self.cells.items()},
+                "buildings": [b.document() for b in self.buildings.values()]}
+
+    def locate(self, loc: Loc) -> tuple[int, str]:
+        """The row and column of a problem at `loc` in this project's document."""
+        if len(loc) < 2 or loc[0] != "buildings":
+            return self._cell(self, _FIELD_COLUMNS["project"].get(str(loc[0]), str(loc[0])))
+        building = list(self.buildings.values())[int(loc[1])]
+        part, rest = (loc[2], loc[3:]) if len(loc) > 2 else ("code", ())
+        if part in ("units", "common_areas") and rest:
+            places = building.units if part == "units" else building.common_areas
+            level = "unit" if part == "units" else "area"
+            name = str(rest[1]) if len(rest) > 1 else "code"
+            return places[int(rest[0])].row, _FIELD_COLUMNS[level].get(name, name)
+        if part == "subcontractors" and rest:
+            return self._cell(building, f"subcontractor:{rest[0]}")
+        if part == "manufacturers" and rest:
+            trade = building.manufacturers()[int(rest[0])]["trade"]
+            kind = ("manufacturer_warranty_ends_on" if rest[1:2] == ("warranty_ends_on",)
+                    else "manufacturer")
+            return self._cell(building, f"{kind}:{trade}")
+        return self._cell(building, _FIELD_COLUMNS["building"].get(str(part), str(part)))
+
+    @staticmethod
+    def _cell(entity: _Entity, name: str) -> tuple[int, str]:
+        """Where the value came from, or the entity's first row when it has none."""
+        return (entity.cells[name].row if name in entity.cells else entity.row), name
+
+
+def read_csv(text: str) -> Import:
+    """One row per unit or common area; problems are located by spreadsheet row."""
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise Unreadable(f"not a readable CSV: {error}", "CSV格式错误") from None
+    if not records or not any(cell.strip() for cell in records[0]):
+        return Import([], [RowProblem(1, "", "The first row must name the columns.",
+                                      "第一行应为列名。")])
+    names, problems = _read_header(records[0])
+    absent = {name for name in _REQUIRED if name not in names}  # reported once, on row 1
+    if absent & set(_ON_EVERY_ROW):
+        return Import([], problems)  # the rows cannot be told apart
+    projects: dict[str, _Project] = {}
+    for row, cells in enumerate(records[1:], start=2):
+        if any(cell.strip() for cell in cells):
+            problems += _read_row(row, names, cells, projects)
+    if not projects and not problems:
+        problems.append(RowProblem(None, "", "No rows after the header.", "表头之后没有数据行。"))
+    problems += _group_names_agree(projects.values())
+    checked = []
+    for project in projects.values():
+        raw = project.document()
+        try:
+            document = ProjectIn.model_validate(raw)
+        except ValidationError as error:
+            found = _pydantic(error) + _business(_unvalidated(raw))
+        else:
+            checked.append(document)
+            found = _business(document)
+        for loc, en, zh in found:
+            problems.append(RowProblem(*project.locate(loc), en, zh))
+    problems = [p for p in problems if p.row == 1 or p.field not in absent]
+    problems.sort(key=lambda p: p.row or 0)
+    return Import(checked, problems)
+
+
+def _business(project: ProjectIn) -> list[tuple[Loc, str, str]]:
+    return [(_loc(p.field), p.message_en, p.message_zh) for p in check_project(project)]
+
+
+def _unvalidated(raw: dict[str, Any]) -> ProjectIn:
+    """A document that failed validation, built as is: its cells are typed already, so the
+    business checks can still report their problems alongside the structural ones."""
+    return ProjectIn.model_construct(**{**raw, "buildings": [BuildingIn.model_construct(**{
+        **b, "units": [UnitIn.model_construct(**u) for u in b["units"]],
+        "common_areas": [CommonAreaIn.model_construct(**a) for a in b["common_areas"]],
+    }) for b in raw["buildings"]]})
+
+
+def _read_header(cells: list[str]) -> tuple[list[str | None], list[RowProblem]]:
+    """Column names by position (None: unknown, "": unnamed), and the header's problems."""
+    names: list[str | None] = []
+    problems = []
+    for cell in cells:
+        kind, colon, trade = cell.strip().partition(":")
+        name: str | None = kind.strip().lower() + colon + trade.strip()
+        if not name:
+            pass  # a spreadsheet's trailing empty columns; a value under one is a problem
+        elif _column(name) is None:
+            hint = difflib.get_close_matches(name, [*_COLUMNS, *_TRADE_COLUMNS], n=1)
+            problems.append(RowProblem(
+                1, name, f"Unknown column {name!r}"
+                + (f"; did you mean {hint[0]!r}?" if hint else "."),
+                f"未知的列“{name}”" + (f"，是否应为“{hint[0]}”？" if hint else "。")))
+            name = None
+        elif name in names:
+            problems.append(RowProblem(1, name, f"The column {name!r} appears twice.",
+                                       f"列“{name}”重复。"))
+            name = None
+        names.append(name)
+    problems += [RowProblem(1, name, f"The column {name!r} is required.",
+                            f"缺少必需的列“{name}”。")
+                 for name in _REQUIRED if name not in names]
+    return names, problems
+
+
+def _read_row(row: int, names: list[str | None], cells: list[str],
+              projects: dict[str, _Project]) -> list[RowProblem]:
+    """Add one row's unit or common area, and its project's and building's values."""
+    problems = []
+    if any(cell.strip() for cell in cells[len(names):]):
+        problems.append(RowProblem(row, "", "More cells than the header has columns.",
+                                   "此行的单元格多于表头的列数。"))
+    by_level: dict[str, dict[str, _Cell]] = {"project": {}, "building": {}, "unit": {}, "area": {}}
+    for name, text in zip(names, cells, strict=False):
+        text = text.strip()
+        if name is None or not text:
+            continue
+        if not name:
+            problems.append(RowProblem(row, "", f"{text!r} is under a column without a name.",
+                                       f"“{text}”所在的列没有列名。"))
+            continue
+        column = _column(name)
+        assert column is not None
+        try:
+            value = column.parse(text)
+        except _Bad as bad:
+            value = bad
+        by_level[column.level][name] = _Cell(value, text, row)
+    missing = [key for key in _ON_EVERY_ROW if key not in by_level[key]]
+    if missing:
+        return problems + [RowProblem(row, key, f"{key} is required on every row.",
+                                      f"每一行都必须填写{key}。") for key in missing
+                           ] + _failures(c for level in by_level.values() for c in level.items())
+    project = projects.setdefault(by_level["project"]["project"].value, _Project(row))
+    problems += project.take(row, by_level["project"])
+    building = project.buildings.setdefault(by_level["building"]["building"].value,
+                                            _Building(row))
+    problems += building.take(row, by_level["building"])
+    return problems + _add_place(row, building, by_level["unit"], by_level["area"])
+
+
+def _add_place(row: int, building: _Building, unit: dict[str, _Cell],
+               area: dict[str, _Cell]) -> list[RowProblem]:
+    """The row's unit or common area: exactly one of the two."""
+    if "unit" in unit and "common_area" in area:
+        return [RowProblem(row, "unit", "A row is a unit or a common area, not both.",
+                           "一行只能填写房号或公共区域之一。")]
+    if "unit" not in unit and "common_area" not in area:
+        return [RowProblem(row, "unit", "Fill in unit or common_area.",
+                           "请填写unit（房号）或common_area（公共区域）。")]
+    places, own, other = ((building.units, unit, area) if "unit" in unit
+                          else (building.common_areas, area, unit))
+    places.append(_Place(row, {_COLUMNS[name].field: c.value for name, c in own.items()
+                               if not c.failure(name)}))
+    what_en, what_zh = ("common area", "公共区域") if own is unit else ("unit", "房号")
+    return _failures(own.items()) + [
+        RowProblem(row, name, f"{name} is for {what_en} rows only.",
+                   f"{name}只适用于{what_zh}行。") for name in other]
+
+
+def _failures(cells: Iterable[tuple[str, _Cell]]) -> list[RowProblem]:
+    return [failure for name, cell in cells if (failure := cell.failure(name))]
+
+
+def _group_names_agree(projects: Iterable[_Project]) -> list[RowProblem]:
+    """One name per group code, across all the projects of the file."""
+    first: dict[str, _Cell] = {}
+    problems = []
+    for project in projects:
+        group, name = project.value("group"), project.cells.get("group_name")
+        if group is None or name is None:
+            continue
+        seen = first.setdefault(group, name)
+        if seen.value != name.value:
+            problems.append(RowProblem(
+                name.row, "group_name", f"{name.text!r} here, but {seen.text!r} on row "
+                f"{seen.row} for the same group {group}.",
+                f"同一集团{group}的名称此处为“{name.text}”，与第{seen.row}行的“{seen.text}”不一致。"))
+    return problems
+
+
+# --- Both ---------------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
+    except FileNotFoundError:
+        raise Unreadable(f"{path}: no such file", f"{path}：文件不存在") from None
+    except OSError as error:
+        raise Unreadable(f"{path}: {error.strerror}", f"{path}：无法读取") from None
+    except UnicodeDecodeError as error:
+        raise Unreadable(
+            f"{path} is not UTF-8 (byte {error.object[error.start]:#04x} at {error.start}); "
+            "save it as CSV UTF-8", f"{path}不是UTF-8编码，请另存为“CSV UTF-8”格式") from None
+
+
+def _loc(path: str) -> Loc:
+    """`buildings[0].units[3].delivered_on` → ("buildings", 0, "units", 3, "delivered_on")."""
+    return tuple(int(index) if index else name
+                 for name, index in re.findall(r"(\w+)|\[(\d+)\]", path))
+
+
+def _path(loc: Loc) -> str:
+    """The inverse of `_loc`."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc
+                   ).lstrip(".")
+
+
+def _pydantic(error: ValidationError, prefix: Loc = ()) -> list[tuple[Loc, str, str]]:
+    return [(prefix + tuple(e["loc"]), *_explain(e)) for e in error.errors()]
+
+
+def _explain(error: Any) -> tuple[str, str]:
+    """English and Chinese for one pydantic error."""
+    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    if kind == "missing":
+        return "Required.", "必填。"
+    if kind == "string_too_short":
+        return "Must not be empty.", "不能为空。"
+    if kind == "string_too_long":
+        return f"At most {ctx['max_length']} characters.", f"最多{ctx['max_length']}个字符。"
+    if kind == "string_pattern_mismatch":
+        return (f"{value!r} is not a code: up to 32 letters, digits, '_', '.' or '-'.",
+                f"“{value}”不是有效编码：最多32个字母、数字或_.-。")
+    if kind == "string_type":
+        return ("Must be text; quote a number such as \"1\".", "须为文本；数字请加引号，如\"1\"。")
+    if kind.startswith("date"):
+        return (f"{value!r} is not a date; write 2023-06-30.",
+                f"“{value}”不是有效日期，请写成2023-06-30。")
+    if kind.startswith("int"):
+        return f"{value!r} is not a whole number.", f"“{value}”不是整数。"
+    if kind == "greater_than_equal":
+        return f"Must be at least {ctx['ge']}.", f"不能小于{ctx['ge']}。"
+    if kind == "less_than_equal":
+        return f"Must be at most {ctx['le']}.", f"不能大于{ctx['le']}。"
+    if kind == "extra_forbidden":
+        return "Unknown field.", "未知字段。"
+    if kind in ("literal_error", "enum"):
+        return f"Must be {ctx['expected']}.", f"取值须为{ctx['expected']}。"
+    message = error["msg"].removeprefix("Value error, ")
+    message = message[:1].upper() + message[1:]
+    if error["loc"][-1:] == ("time_zone",):
+        return f"{message}.", f"未知的时区“{value}”。"
+    if error["loc"][-1:] in (("start",), ("end",)):
+        return f"{message}.", "须为“月-日”，例如11-15。"
+    return f"{message}.", f"取值无效：{message}。"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
