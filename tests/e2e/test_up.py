@@ -94,6 +94,19 @@ def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: di
 
         asyncio.run(bus_checks())
 
+        # An integrator loads a project from a spreadsheet and gets explained decisions.
+        database = f"postgresql://postgres@127.0.0.1:{env['REPAIRFLOW_PG_PORT']}/repairflow"
+        imported = repairflow("registry", "import", "deploy/demo/registry-sample.csv",
+                              env={"DATABASE_URL": database})
+        assert imported.process.wait(60) == 0, "".join(imported.lines)
+        projects = httpx.get(f"{api}/v1/projects", timeout=10).json()["projects"]
+        assert "HZ-XH" in [p["code"] for p in projects]
+        decision = httpx.post(f"{api}/v1/warranty/determinations", timeout=10, json={
+            "project": "HZ-XH", "building": "1", "unit": "1-101", "category": "LK-WET",
+            "reported_on": "2026-11-22"}).json()
+        assert decision["covered"] is True and decision["contractor"]["ends_on"] == "2028-06-30"
+        assert decision["liable_party_name"] == "东方雨虹防水工程公司"
+
         # A crashed service is restarted by the supervisor, and says so.
         intake = next(p for p in up.descendants() if "intake" in " ".join(p.cmdline()))
         intake.kill()

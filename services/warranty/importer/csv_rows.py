@@ -1,14 +1,8 @@
-"""Importing a project registry from a spreadsheet (CSV) or a YAML file.
+"""Reading a registry CSV: one row per unit or per common area.
 
-`read_registry` reads a whole file and returns the projects it describes with every problem
-found in it, each located by its spreadsheet row (CSV: the header is row 1) or its line
-(YAML). Reading is pure: only `save_projects` touches the database, and the `repairflow
-registry import` command calls it only for a file without a single problem.
-
-A CSV has one row per unit or per common area. The project's and the building's columns
-repeat on every row: the first non-empty value counts, and a later row that says otherwise
-is a problem on that row. A YAML file is a group (code, name, projects), bare or under
-`group:` as in deploy/demo/demo.yaml.
+The known columns and how to read their cells, the projects and buildings gathered from the
+columns that repeat on every row, and each problem located by its spreadsheet row (the
+header is row 1).
 """
 
 from __future__ import annotations
@@ -20,191 +14,20 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from services.common.db import make_engine, make_sessionmaker
-from services.common.registry_contracts import (
-    BuildingIn,
-    CommonAreaIn,
-    GroupIn,
-    ProjectBody,
-    ProjectIn,
-    ProjectSaved,
-    UnitIn,
+from services.common.registry_contracts import BuildingIn, CommonAreaIn, ProjectIn, UnitIn
+from services.warranty.importer.problems import (
+    Import,
+    Loc,
+    RowProblem,
+    Unreadable,
+    _loc,
+    _pydantic,
 )
-from services.warranty import repository
 from services.warranty.registry import check_project
-
-Loc = tuple[str | int, ...]
-
-
-class Unreadable(Exception):
-    """The file cannot be read at all: missing, not UTF-8, not YAML, or of an unknown kind."""
-
-    def __init__(self, message_en: str, message_zh: str) -> None:
-        super().__init__(f"{message_en} / {message_zh}")
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One problem, at a spreadsheet row (CSV) or a line (YAML) when known."""
-
-    row: int | None
-    field: str
-    message_en: str
-    message_zh: str
-
-
-@dataclass(frozen=True)
-class Import:
-    """What a file holds: its projects and every problem (none: it may be saved)."""
-
-    projects: list[ProjectIn]
-    problems: list[RowProblem]
-    located_by: str = "row"  # "row" (CSV) or "line" (YAML)
-
-    def report(self) -> list[str]:
-        """One line per problem: where, which column or path, English / Chinese."""
-        lines = []
-        for p in self.problems:
-            where = ", ".join(filter(None, [
-                f"{self.located_by} {p.row}" if p.row is not None else "", p.field]))
-            lines.append(f"{where}: {p.message_en} / {p.message_zh}")
-        return lines
-
-
-@dataclass(frozen=True)
-class Totals:
-    projects: int
-    buildings: int
-    units: int
-    common_areas: int
-
-    @classmethod
-    def of(cls, projects: list[ProjectIn]) -> Totals:
-        buildings = [b for p in projects for b in p.buildings]
-        return cls(len({p.code for p in projects}), len(buildings),
-                   sum(len(b.units) for b in buildings),
-                   sum(len(b.common_areas) for b in buildings))
-
-    def __str__(self) -> str:
-        return (f"{_count(self.projects, 'project')}, {_count(self.buildings, 'building')}, "
-                f"{_count(self.units, 'unit')}, {_count(self.common_areas, 'common area')}"
-                f" / 项目{self.projects}个，楼栋{self.buildings}栋，房号{self.units}户，"
-                f"公共区域{self.common_areas}处")
-
-
-def read_registry(path: Path) -> Import:
-    """The projects and problems of a .csv, .yaml or .yml file; `Unreadable` if it can't be."""
-    kind = path.suffix.lower()
-    if kind not in (".csv", ".yaml", ".yml"):
-        raise Unreadable(f"{path}: not a .csv, .yaml or .yml file",
-                         f"{path}：只能导入.csv、.yaml或.yml文件")
-    text = _read_text(path)
-    return read_csv(text) if kind == ".csv" else read_yaml(text)
-
-
-async def save_projects(database_url: str, projects: list[ProjectIn],
-                        on_saved: Callable[[ProjectSaved], object] = lambda _: None
-                        ) -> list[ProjectSaved]:
-    """Save every project in one transaction: all of them, or none if anything fails."""
-    engine = make_engine(database_url, pool_size=1)
-    try:
-        saved = []
-        async with make_sessionmaker(engine).begin() as session:
-            for project in projects:
-                saved.append(await repository.save_project(session=session, project=project))
-                on_saved(saved[-1])
-        return saved
-    finally:
-        await engine.dispose()
-
-
-# --- YAML ---------------------------------------------------------------------------------
-
-
-def read_yaml(text: str) -> Import:
-    """A group document, bare or under `group:`; problems are located by line."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        line = error.problem_mark.line + 1 if error.problem_mark else "?"
-        raise Unreadable(f"not valid YAML at line {line}: {error.problem}",
-                         f"YAML格式错误（第{line}行）") from None
-    except yaml.YAMLError as error:
-        raise Unreadable(f"not valid YAML: {error}", "YAML格式错误") from None
-    if not isinstance(data, dict):
-        raise Unreadable("a registry YAML is a group (code, name, projects), bare or under group:",
-                         "YAML应为一个集团（code、name、projects），或写在group:之下")
-    prefix: Loc = ("group",) if isinstance(data.get("group"), dict) else ()
-    projects, found = _check_group(data["group"] if prefix else data)
-    problems = [RowProblem(_line(root, prefix + loc), _path(loc), en, zh)
-                for loc, en, zh in found]
-    problems.sort(key=lambda p: p.row or 0)
-    return Import(projects, problems, located_by="line")
-
-
-def _check_group(data: dict) -> tuple[list[ProjectIn], list[tuple[Loc, str, str]]]:
-    """Each project on its own, so that one broken project hides nothing in the others."""
-    found: list[tuple[Loc, str, str]] = []
-    try:
-        group = GroupIn.model_validate({k: v for k, v in data.items() if k != "projects"})
-    except ValidationError as error:
-        group, found = None, _pydantic(error)
-    bodies = data.get("projects") or []
-    if not isinstance(bodies, list):
-        found.append((("projects",), "Must be a list of projects.", "须为项目列表。"))
-        bodies = []
-    if not bodies:
-        found.append((("projects",), "The file has no projects.", "文件中没有项目。"))
-    projects: list[ProjectIn] = []
-    codes: set[str] = set()
-    for i, body in enumerate(bodies):
-        at: Loc = ("projects", i)
-        try:
-            project = ProjectBody.model_validate(body)
-        except ValidationError as error:
-            found += _pydantic(error, at)
-            continue
-        if project.code in codes:
-            found.append((at + ("code",), f"The project code {project.code} appears twice.",
-                          f"项目编码{project.code}重复。"))
-        codes.add(project.code)
-        if group is not None:
-            projects.append(ProjectIn(**project.model_dump(), group=group.code,
-                                      group_name=group.name))
-            found += [(at + _loc(p.field), p.message_en, p.message_zh)
-                      for p in check_project(projects[-1])]
-    return projects, found
-
-
-def _line(node: yaml.Node | None, loc: Loc) -> int | None:
-    """The line of the deepest node on the path that exists (a missing key: its mapping)."""
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == part), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-# --- CSV ----------------------------------------------------------------------------------
 
 
 class _Bad(ValueError):
@@ -565,75 +388,3 @@ def _group_names_agree(projects: Iterable[_Project]) -> list[RowProblem]:
                 f"{seen.row} for the same group {group}.",
                 f"同一集团{group}的名称此处为“{name.text}”，与第{seen.row}行的“{seen.text}”不一致。"))
     return problems
-
-
-# --- Both ---------------------------------------------------------------------------------
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
-    except FileNotFoundError:
-        raise Unreadable(f"{path}: no such file", f"{path}：文件不存在") from None
-    except OSError as error:
-        raise Unreadable(f"{path}: {error.strerror}", f"{path}：无法读取") from None
-    except UnicodeDecodeError as error:
-        raise Unreadable(
-            f"{path} is not UTF-8 (byte {error.object[error.start]:#04x} at {error.start}); "
-            "save it as CSV UTF-8", f"{path}不是UTF-8编码，请另存为“CSV UTF-8”格式") from None
-
-
-def _loc(path: str) -> Loc:
-    """`buildings[0].units[3].delivered_on` → ("buildings", 0, "units", 3, "delivered_on")."""
-    return tuple(int(index) if index else name
-                 for name, index in re.findall(r"(\w+)|\[(\d+)\]", path))
-
-
-def _path(loc: Loc) -> str:
-    """The inverse of `_loc`."""
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc
-                   ).lstrip(".")
-
-
-def _pydantic(error: ValidationError, prefix: Loc = ()) -> list[tuple[Loc, str, str]]:
-    return [(prefix + tuple(e["loc"]), *_explain(e)) for e in error.errors()]
-
-
-def _explain(error: Any) -> tuple[str, str]:
-    """English and Chinese for one pydantic error."""
-    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
-    if kind == "missing":
-        return "Required.", "必填。"
-    if kind == "string_too_short":
-        return "Must not be empty.", "不能为空。"
-    if kind == "string_too_long":
-        return f"At most {ctx['max_length']} characters.", f"最多{ctx['max_length']}个字符。"
-    if kind == "string_pattern_mismatch":
-        return (f"{value!r} is not a code: up to 32 letters, digits, '_', '.' or '-'.",
-                f"“{value}”不是有效编码：最多32个字母、数字或_.-。")
-    if kind == "string_type":
-        return ("Must be text; quote a number such as \"1\".", "须为文本；数字请加引号，如\"1\"。")
-    if kind.startswith("date"):
-        return (f"{value!r} is not a date; write 2023-06-30.",
-                f"“{value}”不是有效日期，请写成2023-06-30。")
-    if kind.startswith("int"):
-        return f"{value!r} is not a whole number.", f"“{value}”不是整数。"
-    if kind == "greater_than_equal":
-        return f"Must be at least {ctx['ge']}.", f"不能小于{ctx['ge']}。"
-    if kind == "less_than_equal":
-        return f"Must be at most {ctx['le']}.", f"不能大于{ctx['le']}。"
-    if kind == "extra_forbidden":
-        return "Unknown field.", "未知字段。"
-    if kind in ("literal_error", "enum"):
-        return f"Must be {ctx['expected']}.", f"取值须为{ctx['expected']}。"
-    message = error["msg"].removeprefix("Value error, ")
-    message = message[:1].upper() + message[1:]
-    if error["loc"][-1:] == ("time_zone",):
-        return f"{message}.", f"未知的时区“{value}”。"
-    if error["loc"][-1:] in (("start",), ("end",)):
-        return f"{message}.", "须为“月-日”，例如11-15。"
-    return f"{message}.", f"取值无效：{message}。"
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
