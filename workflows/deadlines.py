@@ -10,10 +10,10 @@ make-up working days (调休) are working days. Times are judged in the project'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+from services.common.business_calendar import STATUTORY, WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,12 @@ class Deadline:
     rule: str
 
 
-def is_working_day(day: date) -> bool:
-    """China's statutory calendar; for a year it does not know yet, Monday to Friday."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
-def within_working_hours(moment: datetime, policy: ArrivalPolicy) -> bool:
+def within_working_hours(moment: datetime, policy: ArrivalPolicy,
+                         calendar: WorkCalendar = STATUTORY) -> bool:
     """Whether a zone-aware local moment falls in working hours (both ends included)."""
     clock = moment.time().replace(tzinfo=None)
     return (
-        is_working_day(moment.date())
+        calendar.is_working_day(moment.date())
         and policy.working_day_start <= clock <= policy.working_day_end
     )
 

@@ -17,14 +17,13 @@ rules page defines it; that date is the statute's, so it is not moved off a rest
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-import chinese_calendar
+from services.common.business_calendar import WorkCalendar
 
-_KNOWN_YEARS = range(min(d.year for d in chinese_calendar.holidays),
-                     max(d.year for d in chinese_calendar.holidays) + 1)
+__all__ = ["WorkCalendar"]  # re-exported: callers count periods on a calendar
 
 
 class Convention(StrEnum):
@@ -81,26 +80,6 @@ class Season:
         begins = date(year, *self.start)
         ends_year = year + 1 if self.end < self.start else year
         return begins, date(ends_year, *self.end)
-
-
-@dataclass(frozen=True)
-class WorkCalendar:
-    """China's statutory calendar with a project's own extra days off and working days."""
-
-    extra_days_off: frozenset[date] = field(default_factory=frozenset)
-    extra_working_days: frozenset[date] = field(default_factory=frozenset)
-
-    def knows(self, day: date) -> bool:
-        return day.year in _KNOWN_YEARS
-
-    def is_day_off(self, day: date) -> bool:
-        if day in self.extra_working_days:
-            return False
-        if day in self.extra_days_off:
-            return True
-        if self.knows(day):
-            return not chinese_calendar.is_workday(day)
-        return day.weekday() >= 5  # a year the calendar does not know: weekends only
 
 
 @dataclass(frozen=True)
