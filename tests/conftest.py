@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -58,9 +59,15 @@ def _start(spec: ServerSpec, port: int, started: list) -> None:
     wait_for_port(process, spec, port)
 
 
+def private_tempdir(prefix: str) -> Path:
+    """A temporary directory outside pytest's own: any pytest session that starts makes
+    /tmp/pytest-of-<user> private again (0700), which would lock out PostgreSQL's user."""
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    root = tmp_path_factory.mktemp("servers")
+def servers() -> Iterator[Servers]:
+    root = private_tempdir("repairflow-test-servers-")
     started: list = []
     try:
         postgres_url = os.environ.get("DATABASE_URL")
@@ -85,6 +92,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     finally:
         for process, spec in reversed(started):
             stop_process(process, spec.stop_signal)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,6 +20,7 @@ import psutil
 import pytest
 
 from services.stack.servers import free_port
+from tests.conftest import private_tempdir
 from tests.e2e.processes import Running, repairflow
 
 pytestmark = pytest.mark.e2e
@@ -47,14 +50,16 @@ def wait_healthy(api: str, timeout: float = 30) -> None:
 
 
 @pytest.fixture
-def stack_env(tmp_path: Path) -> dict[str, str]:
+def stack_env() -> Iterator[dict[str, str]]:
     ports = {name: str(free_port()) for name in
              ("HTTP_PORT", "TEMPORAL_PORT", "TEMPORAL_UI_PORT", "NATS_PORT", "PG_PORT")}
     env = {f"REPAIRFLOW_{k}": v for k, v in ports.items()}
-    env["REPAIRFLOW_HOME"] = str(tmp_path / "state")
+    home = private_tempdir("repairflow-test-home-")  # PostgreSQL's user must reach it
+    env["REPAIRFLOW_HOME"] = str(home / "state")
     for key in ("DATABASE_URL", "NATS_URL", "TEMPORAL_ADDRESS"):
         env[key] = ""  # unset: this test starts its own servers
-    return env
+    yield env
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: dict[str, str]):
