@@ -14,6 +14,8 @@ app = typer.Typer(help="RepairFlow: warranty repairs from report to the owner's 
                   pretty_exceptions_enable=False)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+dispatch_app = typer.Typer(help="Dispatch: who goes to a repair.", no_args_is_help=True)
+app.add_typer(dispatch_app, name="dispatch")
 registry_app = typer.Typer(help="The property registry: projects, buildings, units.",
                            no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
@@ -125,3 +127,34 @@ def registry_import(
                    f"{project.buildings} buildings, {project.units} units, "
                    f"{project.common_areas} common areas")
     typer.echo(f"imported {totals}")
+
+
+@dispatch_app.command("who")
+def dispatch_who(
+    project: str = typer.Option(..., help="Project code, e.g. SH-LJ."),
+    trade: str = typer.Option(..., help="Trade, e.g. plumbing, electrical, waterproofing."),
+    at: str = typer.Option(None, help="When, ISO 8601 with or without zone (project zone); "
+                                      "default now."),
+    emergency: bool = typer.Option(False, help="An emergency may go to someone busy."),
+    delegate_to: str = typer.Option(None, help="The liable party, for a delegated repair."),
+) -> None:
+    """Print who would go to a repair now (or at --at), and why. Changes nothing."""
+    from services.common.settings import CommonSettings
+    from services.dispatch.who import who_would_go
+
+    try:
+        choice, moment = asyncio.run(who_would_go(
+            CommonSettings().database_url, project=project, trade=trade, at=at,
+            emergency=emergency, delegate_to=delegate_to))
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{project} / {trade} at {moment.isoformat(timespec='minutes')}:")
+    if choice.technician_id:
+        typer.echo(f"  {choice.name} ({choice.technician_id}) because {choice.rule}")
+    else:
+        typer.echo(f"  nobody: {choice.rule}")
+        if choice.available_from:
+            typer.echo(f"  someone is available from "
+                       f"{choice.available_from.isoformat(timespec='minutes')}")
+        raise typer.Exit(1)

@@ -25,6 +25,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from services.common.bus import Bus
+from services.common.contracts import STREAMS
 from services.common.settings import to_asyncpg_dsn
 from services.stack import bootstrap
 from services.stack.demo import load_demo
@@ -142,7 +143,7 @@ async def bus(servers: Servers, nats_prefix: str) -> AsyncIterator[Bus]:
     try:
         yield bus
     finally:
-        for name in ("REPAIRS",):
+        for name in STREAMS:
             try:
                 await bus.js.delete_stream(bus.stream(name))
             except Exception:  # noqa: BLE001 - already gone

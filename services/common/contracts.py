@@ -14,6 +14,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 # JetStream streams: name → subjects (both get the deployment's prefix, see bus.py).
 STREAMS: dict[str, list[str]] = {
     "REPAIRS": ["repairs.>"],
+    # Named one by one: "dispatch.>" would also swallow dispatch's request subjects.
+    "DISPATCH": ["dispatch.assigned.v1", "dispatch.accepted.v1", "dispatch.declined.v1",
+                 "dispatch.timed_out.v1"],
 }
 
 REPAIR_REPORTED = "repairs.reported.v1"
@@ -24,7 +27,6 @@ WARRANTY_DETERMINE = "warranty.determine"
 WARRANTY_PUT_PROJECT = "warranty.registry.put_project"
 WARRANTY_GET_PROJECT = "warranty.registry.get_project"
 WARRANTY_LIST_PROJECTS = "warranty.registry.list_projects"
-DISPATCH_TECHNICIANS = "dispatch.technicians.list"
 
 
 class Channel(StrEnum):
@@ -103,22 +105,6 @@ class ReportLocated(Contract):
     category: str
     trade: str
     always_emergency: bool
-
-
-class ListTechnicians(Contract):
-    project: str
-    trade: str | None = None
-
-
-class Technician(Contract):
-    technician_id: str
-    name: str
-    phone: str
-    trades: list[str]
-
-
-class Technicians(Contract):
-    technicians: list[Technician]
 
 
 def utc_iso(moment: datetime) -> str:

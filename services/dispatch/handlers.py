@@ -1,26 +1,254 @@
-"""NATS handlers of the dispatch service."""
+"""NATS handlers of the dispatch service. One transaction per message; events after it."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from datetime import UTC, datetime
 
-from services.common.contracts import ListTechnicians, Technician, Technicians
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.common.bus import Bus
+from services.common.dispatch_contracts import (
+    DISPATCH_ACCEPTED,
+    DISPATCH_ASSIGNED,
+    DISPATCH_DECLINED,
+    DISPATCH_TIMED_OUT,
+    Assignment,
+    AssignRepair,
+    DispatchEvent,
+    DutyLeader,
+    FindTechnicians,
+    GetRoster,
+    ListTeams,
+    NextCandidate,
+    Offer,
+    Orders,
+    ProjectHoursIn,
+    RespondToOffer,
+    RosterIn,
+    Saved,
+    TeamIn,
+    Teams,
+    TechnicianIn,
+    TechnicianList,
+    TechnicianOrders,
+    Trade,
+    WhoLeads,
+)
+from services.common.errors import Rejection
 from services.dispatch import repository
+from services.dispatch.assignment import Need as NeedFacts
+from services.dispatch.assignment import choose
+from services.dispatch.models import Need, OfferRecord, Technician
+from services.dispatch.roster import check_roster, unknown
+from services.dispatch.who import load_pool
 
 
-class RosterHandlers:
-    """Answers who works where."""
-
-    def __init__(self, sessions: async_sessionmaker) -> None:
+class DispatchHandlers:
+    def __init__(self, sessions: async_sessionmaker, bus: Bus) -> None:
         self.sessions = sessions
+        self.bus = bus
 
-    async def technicians(self, command: ListTechnicians) -> Technicians:
-        """The technicians serving a project, optionally of one trade."""
+    # --- who goes -------------------------------------------------------------------------
+
+    async def assign(self, command: AssignRepair) -> Assignment:
+        """Offer the repair to the best technician now; a retry returns the same offer."""
+        async with self.sessions.begin() as session:
+            need = await repository.remember_need(session=session, need=Need(
+                repair_id=command.repair_id, project=command.project, trade=command.trade.value,
+                emergency=command.emergency, delegate_to=command.delegate_to,
+                arrive_by=command.arrive_by))
+            offers = await repository.offers_of(session=session, repair_id=command.repair_id,
+                                                lock=True)
+            pending = next((o for o in offers if o.state in ("offered", "accepted")), None)
+            if pending:
+                return await self._assignment(session, pending)
+            assignment, offer = await self._offer(session, need, command.at,
+                                                  {o.technician_id for o in offers})
+        if offer:
+            await self._publish(DISPATCH_ASSIGNED, offer, offer.offered_at)
+        return assignment
+
+    async def next(self, command: NextCandidate) -> Assignment:
+        """Close the open offer (as unanswered, if so) and offer to the next candidate."""
+        async with self.sessions.begin() as session:
+            need = await repository.get_need(session=session, repair_id=command.repair_id)
+            if need is None:
+                raise Rejection("not_assigned", "This repair was never assigned.",
+                                "该报修尚未派工。", "repair_id", 409)
+            offers = await repository.offers_of(session=session, repair_id=command.repair_id,
+                                                lock=True)
+            timed_out = [o for o in offers if o.state == "offered"] if command.timed_out else []
+            for offer in timed_out:
+                await repository.decide_offer(session=session, offer_id=offer.id,
+                                              state="timed_out", at=command.at, reason=None)
+            if any(o.state == "accepted" for o in offers):
+                raise Rejection("already_accepted", "The repair's offer was accepted already.",
+                                "该派工已被接受。", "repair_id", 409)
+            if any(o.state == "offered" for o in offers if o not in timed_out):
+                raise Rejection("offer_open", "The current offer is still open.",
+                                "当前派工尚未答复。", "repair_id", 409)
+            assignment, offer = await self._offer(session, need, command.at,
+                                                  {o.technician_id for o in offers})
+        for closed in timed_out:
+            await self._publish(DISPATCH_TIMED_OUT, closed, command.at)
+        if offer:
+            await self._publish(DISPATCH_ASSIGNED, offer, offer.offered_at)
+        return assignment
+
+    async def respond(self, command: RespondToOffer) -> Offer:
+        """A technician accepts an offer, or declines it with a reason."""
+        now = datetime.now(UTC)
+        async with self.sessions.begin() as session:
+            offer = await repository.get_offer(session=session, offer_id=command.offer_id,
+                                               lock=True)
+            if offer is None:
+                raise unknown("offer", str(command.offer_id), "offer_id", 404)
+            if offer.technician_id != command.technician_id:
+                raise Rejection("not_your_offer", "This offer was made to someone else.",
+                                "该派工不是派给您的。", "technician_id", 403)
+            if offer.state != "offered":
+                raise Rejection("offer_closed", f"The offer is {offer.state} already.",
+                                "该派工已处理，不能再次答复。", "offer_id", 409)
+            if not command.accept and not command.reason:
+                raise Rejection("reason_required", "Say why the offer is declined.",
+                                "拒绝派工请说明原因。", "reason", 422)
+            state = "accepted" if command.accept else "declined"
+            await repository.decide_offer(session=session, offer_id=offer.id, state=state,
+                                          at=now, reason=command.reason)
+            await session.refresh(offer)
+            view = _offer_view(offer)
+        await self._publish(DISPATCH_ACCEPTED if command.accept else DISPATCH_DECLINED, offer,
+                            now, command.reason)
+        return view
+
+    async def _offer(self, session: AsyncSession, need: Need, at: datetime, tried: set[str]
+                     ) -> tuple[Assignment, OfferRecord | None]:
+        pool, hours = await load_pool(session, project=need.project, trade=need.trade, at=at)
+        choice = choose(pool, NeedFacts(project=need.project, trade=need.trade, at=at,
+                                        emergency=need.emergency, delegate_to=need.delegate_to,
+                                        tried=frozenset(tried)), hours)
+        if choice.technician_id is None:
+            return Assignment(repair_id=need.repair_id, offer_id=None, technician_id=None,
+                              name=None, phone=None, rule=choice.rule,
+                              available_from=choice.available_from), None
+        offer = await repository.add_offer(session=session, offer=OfferRecord(
+            repair_id=need.repair_id, technician_id=choice.technician_id, state="offered",
+            rule=choice.rule, offered_at=at, arrive_by=need.arrive_by))
+        return await self._assignment(session, offer), offer
+
+    async def _assignment(self, session: AsyncSession, offer: OfferRecord) -> Assignment:
+        technician = await repository.get_technician(session=session,
+                                                     technician_id=offer.technician_id)
+        assert technician is not None
+        return Assignment(repair_id=offer.repair_id, offer_id=offer.id,
+                          technician_id=technician.id, name=technician.name,
+                          phone=technician.phone, rule=offer.rule)
+
+    async def _publish(self, subject: str, offer: OfferRecord, at: datetime,
+                       reason: str | None = None) -> None:
+        event = DispatchEvent(repair_id=offer.repair_id, offer_id=offer.id,
+                              technician_id=offer.technician_id, at=at, reason=reason)
+        await self.bus.publish_event(subject, event, msg_id=f"offer-{offer.id}:{subject}")
+
+    # --- questions ------------------------------------------------------------------------
+
+    async def duty_leader(self, command: WhoLeads) -> DutyLeader:
         async with self.sessions() as session:
-            rows = await repository.technicians_serving(
-                session=session, project=command.project, trade=command.trade
-            )
-        return Technicians(technicians=[
-            Technician(technician_id=r.id, name=r.name, phone=r.phone, trades=list(r.trades))
-            for r in rows
-        ])
+            leader = await repository.duty_leader(session=session, team=command.team,
+                                                  day=command.day)
+            if leader is None:
+                raise Rejection(
+                    "no_duty_leader", f"Team {command.team} has no duty leader on {command.day}.",
+                    f"{command.team}班组{command.day}未安排当日总负责人。", "day", 404)
+            person = await repository.get_technician(session=session,
+                                                     technician_id=leader.technician_id)
+        assert person is not None
+        return DutyLeader(team=command.team, day=command.day, technician_id=person.id,
+                          name=person.name, phone=person.phone)
+
+    async def orders(self, command: TechnicianOrders) -> Orders:
+        async with self.sessions() as session:
+            if await repository.get_technician(session=session,
+                                               technician_id=command.technician_id) is None:
+                raise unknown("technician", command.technician_id, "technician_id", 404)
+            rows = await repository.open_orders(session=session,
+                                                technician_id=command.technician_id)
+        return Orders(technician_id=command.technician_id, orders=[_offer_view(o) for o in rows])
+
+    # --- teams, technicians, rosters, hours -----------------------------------------------
+
+    async def put_team(self, command: TeamIn) -> Saved:
+        async with self.sessions.begin() as session:
+            return Saved(id=command.id, created=await repository.upsert_team(
+                session=session, team=command))
+
+    async def list_teams(self, command: ListTeams) -> Teams:
+        async with self.sessions() as session:
+            rows = await repository.list_teams(session=session, project=command.project)
+        return Teams(teams=[TeamIn(id=t.id, name=t.name, kind=t.kind, party_name=t.party_name,
+                                   projects=list(t.projects)) for t in rows])
+
+    async def put_technician(self, command: TechnicianIn) -> Saved:
+        async with self.sessions.begin() as session:
+            if await repository.get_team(session=session, team_id=command.team) is None:
+                raise unknown("team", command.team, "team")
+            return Saved(id=command.id, created=await repository.upsert_technician(
+                session=session, technician=command))
+
+    async def find_technicians(self, command: FindTechnicians) -> TechnicianList:
+        async with self.sessions() as session:
+            rows = await repository.find_technicians(
+                session=session, project=command.project,
+                trade=command.trade.value if command.trade else None)
+        return TechnicianList(technicians=[_technician_view(t) for t in rows])
+
+    async def put_roster(self, command: RosterIn) -> Saved:
+        async with self.sessions.begin() as session:
+            if await repository.get_team(session=session, team_id=command.team) is None:
+                raise unknown("team", command.team, "team")
+            members = {t.id for t in await repository.find_technicians(session=session,
+                                                                      team=command.team)}
+            problems = check_roster(command, members)
+            if problems:
+                first = problems[0]
+                raise Rejection(first["code"], first["message_en"], first["message_zh"],
+                                first["field"], 422, errors=problems)
+            await repository.replace_roster(session=session, roster=command)
+        return Saved(id=command.team, created=False)
+
+    async def get_roster(self, command: GetRoster) -> RosterIn:
+        async with self.sessions() as session:
+            if await repository.get_team(session=session, team_id=command.team) is None:
+                raise unknown("team", command.team, "team", 404)
+            on_call, leave, leaders = await repository.roster_of(session=session,
+                                                                 team=command.team)
+        return RosterIn(
+            team=command.team,
+            on_call=[{"technician": o.technician_id, "starts_at": o.starts_at,
+                      "ends_at": o.ends_at} for o in on_call],
+            leave=[{"technician": v.technician_id, "first_day": v.first_day,
+                    "last_day": v.last_day} for v in leave],
+            duty_leaders=[{"day": d.day, "technician": d.technician_id} for d in leaders])
+
+    async def put_hours(self, command: ProjectHoursIn) -> Saved:
+        if command.day_end <= command.day_start:
+            raise Rejection("inverted_hours", "Working hours must end after they start.",
+                            "下班时间必须晚于上班时间。", "day_end", 422)
+        async with self.sessions.begin() as session:
+            return Saved(id=command.project, created=await repository.put_hours(
+                session=session, hours=command))
+
+
+def _offer_view(offer: OfferRecord) -> Offer:
+    return Offer(offer_id=offer.id, repair_id=offer.repair_id,
+                 technician_id=offer.technician_id, state=offer.state,
+                 offered_at=offer.offered_at, arrive_by=offer.arrive_by, reason=offer.reason,
+                 rule=offer.rule)
+
+
+def _technician_view(t: Technician) -> TechnicianIn:
+    # Constructed, not validated: a technician loaded before teams existed has none.
+    return TechnicianIn.model_construct(id=t.id, name=t.name, phone=t.phone, team=t.team_id,
+                        trades=[Trade(x) for x in t.trades], projects=list(t.projects),
+                                        day_shift=t.day_shift,
+                        max_open_orders=t.max_open_orders)

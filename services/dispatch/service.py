@@ -1,5 +1,5 @@
 """Entry point of the dispatch service (派工): a `nats.micro` service named
-`repairflow-dispatch`. Today it answers who serves a project; assignment comes next."""
+`repairflow-dispatch`: teams, technicians, rosters and who goes to a repair."""
 
 from __future__ import annotations
 
@@ -9,12 +9,26 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from nats.micro.service import Service
 
 from services.common.bus import Bus
-from services.common.contracts import DISPATCH_TECHNICIANS, ListTechnicians
 from services.common.db import make_engine, make_sessionmaker
+from services.common.dispatch_contracts import (
+    DISPATCH_SUBJECTS,
+    AssignRepair,
+    FindTechnicians,
+    GetRoster,
+    ListTeams,
+    NextCandidate,
+    ProjectHoursIn,
+    RespondToOffer,
+    RosterIn,
+    TeamIn,
+    TechnicianIn,
+    TechnicianOrders,
+    WhoLeads,
+)
 from services.common.logging import configure_logging
 from services.common.micro import json_endpoint, micro_service, serve_until_signalled
 from services.common.settings import CommonSettings
-from services.dispatch.handlers import RosterHandlers
+from services.dispatch.handlers import DispatchHandlers
 
 VERSION = "0.1.0"
 
@@ -29,11 +43,17 @@ def running(settings: DispatchSettings) -> AbstractAsyncContextManager[Service]:
     async def build(service: Service, bus: Bus, resources: AsyncExitStack) -> None:
         engine = make_engine(settings.database_url, pool_size=settings.dispatch_db_pool_size)
         resources.push_async_callback(engine.dispose)
-        rosters = RosterHandlers(make_sessionmaker(engine))
-        group, endpoint = DISPATCH_TECHNICIANS.rsplit(".", 1)
-        await service.add_group(name=bus.subject(group)).add_endpoint(
-            name=endpoint, handler=json_endpoint(ListTechnicians, rosters.technicians)
-        )
+        handlers = DispatchHandlers(make_sessionmaker(engine), bus)
+        for name, command in (
+            ("assign", AssignRepair), ("next", NextCandidate), ("respond", RespondToOffer),
+            ("duty_leader", WhoLeads), ("orders", TechnicianOrders), ("put_team", TeamIn),
+            ("list_teams", ListTeams), ("put_technician", TechnicianIn),
+            ("find_technicians", FindTechnicians), ("put_roster", RosterIn),
+            ("get_roster", GetRoster), ("put_hours", ProjectHoursIn),
+        ):
+            group, endpoint = DISPATCH_SUBJECTS[name].rsplit(".", 1)
+            await service.add_group(name=bus.subject(group)).add_endpoint(
+                name=endpoint, handler=json_endpoint(command, getattr(handlers, name)))
 
     return micro_service(
         bus_url=settings.nats_url, prefix=settings.nats_prefix, name="repairflow-dispatch",

@@ -15,7 +15,7 @@ from services.common.bus import Bus
 from services.common.db import make_engine, make_sessionmaker
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
-from services.intake import problems, registry_endpoints
+from services.intake import dispatch_endpoints, problems, registry_endpoints
 from services.intake.endpoints import Runtime, router
 from services.intake.outbox import OutboxRelay
 
@@ -65,6 +65,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(router)
     app.include_router(registry_endpoints.router)
+    app.include_router(dispatch_endpoints.router)
     return app
 
 

@@ -1,34 +1,97 @@
-"""Demo data for a first look: loaded once into each service's own tables."""
+"""Demo data for a first look: loaded once into each service's own tables.
+
+The registry goes to warranty's tables; teams, technicians, working hours and rosters to
+dispatch's. The demo's on-call rota is a rule ("this technician covers every hour outside
+working hours"), expanded here into dated shifts from yesterday to eight weeks ahead, so
+that any moment of a demo week has someone on call.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from services.common.business_calendar import STATUTORY
 from services.common.db import make_engine, make_sessionmaker
+from services.common.dispatch_contracts import (
+    DutyLeaderIn,
+    OnCallIn,
+    ProjectHoursIn,
+    RosterIn,
+    TeamIn,
+    TechnicianIn,
+)
 from services.common.registry_contracts import GroupIn
-from services.dispatch import repository as dispatch_repository
-from services.dispatch.schemas import TechnicianIn
+from services.dispatch import repository as dispatch
 from services.warranty import repository as registry
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "demo.yaml"
+WEEKS_AHEAD = 8
+
+
+class RotaRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    team: str
+    technician: str
 
 
 class DemoData(BaseModel):
     model_config = ConfigDict(extra="forbid")
     group: GroupIn
+    teams: list[TeamIn]
     technicians: list[TechnicianIn]
+    hours: list[ProjectHoursIn]
+    on_call_rota: list[RotaRule]
+    duty_leaders: list[RotaRule]
 
 
 def read_demo(path: Path = DEMO_FILE) -> DemoData:
     return DemoData.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = False) -> bool:
-    """Load the demo registry and technicians unless a registry exists; True if loaded."""
+def rosters(demo: DemoData, today: date) -> list[RosterIn]:
+    """Dated on-call shifts and duty leaders from the demo's rules."""
+    project_of = {t.id: t.projects[0] for t in demo.teams}
+    hours = {h.project: h for h in demo.hours}
+    days = [today + timedelta(days=n) for n in range(-1, 7 * WEEKS_AHEAD)]
+    result = []
+    for team in demo.teams:
+        on_call: list[OnCallIn] = []
+        for rule in (r for r in demo.on_call_rota if r.team == team.id):
+            h = hours[project_of[team.id]]
+            for day in days:
+                on_call += _outside_hours(rule.technician, day, h)
+        leaders = [DutyLeaderIn(day=day, technician=r.technician)
+                   for r in demo.duty_leaders if r.team == team.id for day in days]
+        if on_call or leaders:
+            result.append(RosterIn(team=team.id, on_call=on_call, duty_leaders=leaders))
+    return result
+
+
+def _outside_hours(technician: str, day: date, hours: ProjectHoursIn) -> list[OnCallIn]:
+    zone = ZoneInfo(hours.time_zone)
+
+    def at(d: date, t: time) -> datetime:
+        return datetime.combine(d, t, zone)
+
+    midnight, next_midnight = at(day, time(0)), at(day + timedelta(days=1), time(0))
+    if not STATUTORY.is_working_day(day):
+        return [OnCallIn(technician=technician, starts_at=midnight, ends_at=next_midnight)]
+    return [OnCallIn(technician=technician, starts_at=midnight, ends_at=at(day, hours.day_start)),
+            OnCallIn(technician=technician, starts_at=at(day, hours.day_end),
+                     ends_at=next_midnight)]
+
+
+async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = False,
+                    today: date | None = None) -> bool:
+    """Load the demo registry, teams, technicians and rosters unless a registry exists;
+    True if loaded."""
     demo = read_demo(path)
+    today = today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
     engine = make_engine(database_url, pool_size=1)
     try:
         sessions = make_sessionmaker(engine)
@@ -37,8 +100,14 @@ async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = 
                 return False
             for project in demo.group.project_documents():
                 await registry.save_project(session=session, project=project)
+            for team in demo.teams:
+                await dispatch.upsert_team(session=session, team=team)
             for technician in demo.technicians:
-                await dispatch_repository.upsert_technician(session=session, technician=technician)
+                await dispatch.upsert_technician(session=session, technician=technician)
+            for hours in demo.hours:
+                await dispatch.put_hours(session=session, hours=hours)
+            for roster in rosters(demo, today):
+                await dispatch.replace_roster(session=session, roster=roster)
         return True
     finally:
         await engine.dispose()

@@ -8,14 +8,8 @@ from contextlib import AsyncExitStack
 import pytest
 
 from services.common.bus import Bus
-from services.common.contracts import (
-    DISPATCH_TECHNICIANS,
-    WARRANTY_LOCATE,
-    ListTechnicians,
-    LocateReport,
-    ReportLocated,
-    Technicians,
-)
+from services.common.contracts import WARRANTY_LOCATE, LocateReport, ReportLocated
+from services.common.dispatch_contracts import DISPATCH_SUBJECTS, FindTechnicians, TechnicianList
 from services.common.errors import Rejection, ServiceUnavailable
 from services.dispatch.service import DispatchSettings
 from services.dispatch.service import running as dispatch_running
@@ -82,11 +76,12 @@ async def test_a_malformed_command_is_refused_not_crashed_on(services, bus: Bus)
 
 
 async def test_dispatch_lists_who_serves_a_project(services, bus: Bus):
-    everyone = await bus.ask(DISPATCH_TECHNICIANS, ListTechnicians(project="BJ-YH"), Technicians)
-    assert [t.technician_id for t in everyone.technicians] == ["T-ALL-01", "T-BJ-01", "T-BJ-02"]
-    plumbers = await bus.ask(
-        DISPATCH_TECHNICIANS, ListTechnicians(project="SH-LJ", trade="plumbing"), Technicians)
-    assert [t.name for t in plumbers.technicians] == ["马建国"]
+    subject = DISPATCH_SUBJECTS["find_technicians"]
+    everyone = await bus.ask(subject, FindTechnicians(project="BJ-YH"), TechnicianList)
+    assert [t.id for t in everyone.technicians] == ["T-ALL-01", "T-BJ-01", "T-BJ-02", "T-BJ-03"]
+    plumbers = await bus.ask(subject, FindTechnicians(project="SH-LJ", trade="plumbing"),
+                             TechnicianList)
+    assert [t.name for t in plumbers.technicians] == ["马建国", "陈立伟"]
 
 
 async def test_asking_a_service_nobody_runs_is_unavailable_not_a_hang(bus: Bus):

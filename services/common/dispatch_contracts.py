@@ -1,0 +1,228 @@
+"""Dispatch's messages: its teams, technicians, rosters and working hours as documents, and
+the questions the lifecycle and the call center ask it (who goes, who is next, who leads
+today). Shapes only; the rules live in services/dispatch."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import available_timezones
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+DISPATCH_ASSIGNED = "dispatch.assigned.v1"
+DISPATCH_ACCEPTED = "dispatch.accepted.v1"
+DISPATCH_DECLINED = "dispatch.declined.v1"
+DISPATCH_TIMED_OUT = "dispatch.timed_out.v1"
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Trade(StrEnum):
+    """The trades (工种) a repair needs; every defect category maps to one."""
+
+    plumbing = "plumbing"
+    electrical = "electrical"
+    waterproofing = "waterproofing"
+    doors_windows = "doors_windows"
+    hvac = "hvac"
+    elevator = "elevator"
+    fire = "fire"
+    low_voltage = "low_voltage"
+    civil = "civil"
+    decoration = "decoration"
+    facade = "facade"
+    landscaping = "landscaping"
+
+
+class TeamKind(StrEnum):
+    property_engineering = "property_engineering"  # 物业工程部
+    developer_after_sales = "developer_after_sales"  # 开发商售后维修小组
+    contractor = "contractor"  # 总包/专业分包
+    manufacturer = "manufacturer"  # 厂家
+
+
+class TeamIn(Message):
+    id: str = Field(pattern=ID)
+    name: str = Field(min_length=1, max_length=100)
+    kind: TeamKind
+    party_name: str | None = Field(
+        None, max_length=200,
+        description="For a contractor's or manufacturer's team: the company, as the registry "
+                    "names it, so that delegated repairs find it.")
+    projects: list[str] = Field(min_length=1)
+
+
+class TechnicianIn(Message):
+    id: str = Field(pattern=ID)
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(min_length=5, max_length=32)
+    team: str = Field(pattern=ID)
+    trades: list[Trade] = Field(min_length=1)
+    projects: list[str] = Field(min_length=1)
+    day_shift: bool = Field(True, description="Works the project's working hours.")
+    max_open_orders: int = Field(3, ge=1, le=50)
+
+
+class ProjectHoursIn(Message):
+    """A project's working hours and calendar exceptions, as dispatch uses them."""
+
+    project: str = Field(pattern=ID)
+    time_zone: str = "Asia/Shanghai"
+    day_start: time = time(8, 0)
+    day_end: time = time(17, 30)
+    extra_days_off: list[date] = []
+    extra_working_days: list[date] = []
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown time zone {value!r}")
+        return value
+
+
+class OnCallIn(Message):
+    technician: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class LeaveIn(Message):
+    technician: str
+    first_day: date
+    last_day: date
+
+
+class DutyLeaderIn(Message):
+    day: date
+    technician: str
+
+
+class RosterIn(Message):
+    """A team's on-call rota, leave and duty leaders (当日总负责人); replaced as a whole."""
+
+    team: str = Field(pattern=ID)
+    on_call: list[OnCallIn] = []
+    leave: list[LeaveIn] = []
+    duty_leaders: list[DutyLeaderIn] = []
+
+
+class Saved(Message):
+    id: str
+    created: bool
+
+
+class ListTeams(Message):
+    project: str | None = None
+
+
+class Teams(Message):
+    teams: list[TeamIn]
+
+
+class GetRoster(Message):
+    team: str
+
+
+class FindTechnicians(Message):
+    project: str | None = None
+    trade: Trade | None = None
+
+
+class TechnicianList(Message):
+    technicians: list[TechnicianIn]
+
+
+class AssignRepair(Message):
+    """Offer a repair to the best technician now (the lifecycle's `dispatch.assign`)."""
+
+    repair_id: str
+    project: str
+    trade: Trade
+    at: AwareDatetime
+    emergency: bool = False
+    delegate_to: str | None = None
+    arrive_by: AwareDatetime | None = None
+
+
+class NextCandidate(Message):
+    """After a decline or an unanswered offer: the next technician, skipping those tried."""
+
+    repair_id: str
+    at: AwareDatetime
+    timed_out: bool = Field(False, description="The open offer was not answered in time.")
+
+
+class Assignment(Message):
+    repair_id: str
+    offer_id: int | None
+    technician_id: str | None
+    name: str | None
+    phone: str | None
+    rule: str
+    available_from: datetime | None = None
+
+
+class RespondToOffer(Message):
+    offer_id: int
+    technician_id: str
+    accept: bool
+    reason: str | None = Field(None, max_length=500)
+
+
+class Offer(Message):
+    offer_id: int
+    repair_id: str
+    technician_id: str
+    state: Literal["offered", "accepted", "declined", "timed_out"]
+    offered_at: datetime
+    arrive_by: datetime | None
+    reason: str | None
+    rule: str
+
+
+class Orders(Message):
+    technician_id: str
+    orders: list[Offer]
+
+
+class TechnicianOrders(Message):
+    technician_id: str
+
+
+class WhoLeads(Message):
+    team: str
+    day: date
+
+
+class DutyLeader(Message):
+    team: str
+    day: date
+    technician_id: str
+    name: str
+    phone: str
+
+
+class DispatchEvent(Message):
+    """`dispatch.assigned|accepted|declined|timed_out.v1`."""
+
+    repair_id: str
+    offer_id: int
+    technician_id: str
+    at: datetime
+    reason: str | None = None
+
+
+DISPATCH_SUBJECTS = {
+    "assign": "dispatch.assign", "next": "dispatch.next", "respond": "dispatch.offers.respond",
+    "duty_leader": "dispatch.duty_leader", "orders": "dispatch.technicians.orders",
+    "put_team": "dispatch.teams.put", "list_teams": "dispatch.teams.list",
+    "put_technician": "dispatch.technicians.put", "find_technicians": "dispatch.technicians.find",
+    "put_roster": "dispatch.rosters.put", "get_roster": "dispatch.rosters.get",
+    "put_hours": "dispatch.hours.put",
+}
