@@ -191,6 +191,18 @@ class Orders(Message):
     orders: list[Offer]
 
 
+class RemoveTechnician(Message):
+    technician_id: str
+
+
+class RemoveTeam(Message):
+    team: str
+
+
+class Removed(Message):
+    id: str
+
+
 class TechnicianOrders(Message):
     technician_id: str
 
@@ -224,5 +236,6 @@ DISPATCH_SUBJECTS = {
     "put_team": "dispatch.teams.put", "list_teams": "dispatch.teams.list",
     "put_technician": "dispatch.technicians.put", "find_technicians": "dispatch.technicians.find",
     "put_roster": "dispatch.rosters.put", "get_roster": "dispatch.rosters.get",
-    "put_hours": "dispatch.hours.put",
+    "put_hours": "dispatch.hours.put", "remove_technician": "dispatch.technicians.remove",
+    "remove_team": "dispatch.teams.remove",
 }

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.bus import Bus
+from services.common.contracts import WARRANTY_LIST_PROJECTS
 from services.common.dispatch_contracts import (
     DISPATCH_ACCEPTED,
     DISPATCH_ASSIGNED,
@@ -23,6 +24,9 @@ from services.common.dispatch_contracts import (
     Offer,
     Orders,
     ProjectHoursIn,
+    Removed,
+    RemoveTeam,
+    RemoveTechnician,
     RespondToOffer,
     RosterIn,
     Saved,
@@ -35,6 +39,7 @@ from services.common.dispatch_contracts import (
     WhoLeads,
 )
 from services.common.errors import Rejection
+from services.common.registry_contracts import ListProjects, ProjectList
 from services.dispatch import repository
 from services.dispatch.assignment import Need as NeedFacts
 from services.dispatch.assignment import choose
@@ -177,7 +182,16 @@ class DispatchHandlers:
 
     # --- teams, technicians, rosters, hours -----------------------------------------------
 
+    async def _check_projects(self, projects: list[str], field: str) -> None:
+        """Projects are the registry's: ask the warranty service which exist."""
+        known = {p.code for p in (await self.bus.ask(
+            WARRANTY_LIST_PROJECTS, ListProjects(), ProjectList)).projects}
+        for i, code in enumerate(projects):
+            if code not in known:
+                raise unknown("project", code, f"{field}[{i}]" if field == "projects" else field)
+
     async def put_team(self, command: TeamIn) -> Saved:
+        await self._check_projects(command.projects, "projects")
         async with self.sessions.begin() as session:
             return Saved(id=command.id, created=await repository.upsert_team(
                 session=session, team=command))
@@ -189,6 +203,7 @@ class DispatchHandlers:
                                    projects=list(t.projects)) for t in rows])
 
     async def put_technician(self, command: TechnicianIn) -> Saved:
+        await self._check_projects(command.projects, "projects")
         async with self.sessions.begin() as session:
             if await repository.get_team(session=session, team_id=command.team) is None:
                 raise unknown("team", command.team, "team")
@@ -201,6 +216,33 @@ class DispatchHandlers:
                 session=session, project=command.project,
                 trade=command.trade.value if command.trade else None)
         return TechnicianList(technicians=[_technician_view(t) for t in rows])
+
+    async def remove_technician(self, command: RemoveTechnician) -> Removed:
+        """Take a technician off every roster; refused while they hold open orders."""
+        async with self.sessions.begin() as session:
+            technician = await repository.get_technician(session=session,
+                                                         technician_id=command.technician_id)
+            if technician is None or not technician.active:
+                raise unknown("technician", command.technician_id, "technician_id", 404)
+            if await repository.open_orders(session=session, technician_id=technician.id):
+                raise Rejection("has_open_orders",
+                                f"{technician.name} still holds open orders; reassign them "
+                                "first.", f"{technician.name}仍有未完成的派工，请先转派。",
+                                "technician_id", 409)
+            await repository.deactivate_technician(session=session,
+                                                   technician_id=technician.id,
+                                                   now=datetime.now(UTC))
+        return Removed(id=command.technician_id)
+
+    async def remove_team(self, command: RemoveTeam) -> Removed:
+        async with self.sessions.begin() as session:
+            if await repository.get_team(session=session, team_id=command.team) is None:
+                raise unknown("team", command.team, "team", 404)
+            if await repository.find_technicians(session=session, team=command.team):
+                raise Rejection("team_not_empty", f"Team {command.team} still has technicians.",
+                                f"{command.team}班组仍有维修人员。", "team", 409)
+            await repository.delete_team(session=session, team_id=command.team)
+        return Removed(id=command.team)
 
     async def put_roster(self, command: RosterIn) -> Saved:
         async with self.sessions.begin() as session:
@@ -234,6 +276,7 @@ class DispatchHandlers:
         if command.day_end <= command.day_start:
             raise Rejection("inverted_hours", "Working hours must end after they start.",
                             "下班时间必须晚于上班时间。", "day_end", 422)
+        await self._check_projects([command.project], "project")
         async with self.sessions.begin() as session:
             return Saved(id=command.project, created=await repository.put_hours(
                 session=session, hours=command))

@@ -67,6 +67,8 @@ class Technician(Base):
     team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"))
     day_shift: Mapped[bool] = mapped_column(Boolean, server_default="true")
     max_open_orders: Mapped[int] = mapped_column(Integer, server_default="3")
+    # Removed technicians stay for the history of their offers, inactive.
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
 
 
 class OnCall(Base):

@@ -47,8 +47,29 @@ async def list_teams(*, session: AsyncSession, project: str | None) -> list[Team
 
 
 async def upsert_technician(*, session: AsyncSession, technician: TechnicianIn) -> bool:
+    """Create, replace or bring back a technician; True when new."""
     values = technician.model_dump(mode="json", exclude={"team"})
-    return await _upsert(session, Technician, {**values, "team_id": technician.team}, "id")
+    return await _upsert(session, Technician,
+                         {**values, "team_id": technician.team, "active": True}, "id")
+
+
+async def deactivate_technician(*, session: AsyncSession, technician_id: str,
+                                now: datetime) -> None:
+    """Off every roster from now on; the offers' history keeps the technician."""
+    await session.execute(update(Technician).where(Technician.id == technician_id)
+                          .values(active=False))
+    await session.execute(delete(OnCall).where(OnCall.technician_id == technician_id,
+                                               OnCall.ends_at > now))
+    await session.execute(delete(Leave).where(Leave.technician_id == technician_id))
+    await session.execute(delete(DutyLeader).where(DutyLeader.technician_id == technician_id,
+                                                   DutyLeader.day >= now.date()))
+
+
+async def delete_team(*, session: AsyncSession, team_id: str) -> None:
+    """Remove a team that has no active technicians; inactive ones lose their team."""
+    await session.execute(update(Technician).where(Technician.team_id == team_id)
+                          .values(team_id=None))
+    await session.execute(delete(Team).where(Team.id == team_id))
 
 
 async def get_technician(*, session: AsyncSession, technician_id: str) -> Technician | None:
@@ -58,7 +79,7 @@ async def get_technician(*, session: AsyncSession, technician_id: str) -> Techni
 async def find_technicians(*, session: AsyncSession, project: str | None = None,
                            trade: str | None = None, team: str | None = None
                            ) -> list[Technician]:
-    query = select(Technician).order_by(Technician.id)
+    query = select(Technician).where(Technician.active).order_by(Technician.id)
     if project:
         query = query.where(any_(Technician.projects) == project)
     if trade:

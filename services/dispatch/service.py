@@ -18,6 +18,8 @@ from services.common.dispatch_contracts import (
     ListTeams,
     NextCandidate,
     ProjectHoursIn,
+    RemoveTeam,
+    RemoveTechnician,
     RespondToOffer,
     RosterIn,
     TeamIn,
@@ -50,6 +52,7 @@ def running(settings: DispatchSettings) -> AbstractAsyncContextManager[Service]:
             ("list_teams", ListTeams), ("put_technician", TechnicianIn),
             ("find_technicians", FindTechnicians), ("put_roster", RosterIn),
             ("get_roster", GetRoster), ("put_hours", ProjectHoursIn),
+            ("remove_technician", RemoveTechnician), ("remove_team", RemoveTeam),
         ):
             group, endpoint = DISPATCH_SUBJECTS[name].rsplit(".", 1)
             await service.add_group(name=bus.subject(group)).add_endpoint(

@@ -19,6 +19,9 @@ from services.common.dispatch_contracts import (
     Offer,
     Orders,
     ProjectHoursIn,
+    Removed,
+    RemoveTeam,
+    RemoveTechnician,
     RespondToOffer,
     RosterIn,
     Saved,
@@ -81,6 +84,21 @@ async def find_technicians(rt: Rt, project: str | None = None,
 async def technician_orders(technician_id: str, rt: Rt) -> Orders:
     return await rt.bus.ask(DISPATCH_SUBJECTS["orders"],
                             TechnicianOrders(technician_id=technician_id), Orders)
+
+
+@router.delete("/v1/technicians/{technician_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Remove a technician (kept, inactive, for the history of their offers)")
+async def remove_technician(technician_id: str, rt: Rt) -> Response:
+    await rt.bus.ask(DISPATCH_SUBJECTS["remove_technician"],
+                     RemoveTechnician(technician_id=technician_id), Removed)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/v1/teams/{team_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Remove a team without technicians")
+async def remove_team(team_id: str, rt: Rt) -> Response:
+    await rt.bus.ask(DISPATCH_SUBJECTS["remove_team"], RemoveTeam(team=team_id), Removed)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/v1/teams/{team_id}/roster", response_model=Saved,

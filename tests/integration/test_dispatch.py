@@ -182,3 +182,34 @@ async def test_the_demo_rosters_cover_every_trade_at_every_moment_of_a_week(demo
                         assert choice.technician_id, (project, trade, at, choice.rule)
     finally:
         await engine.dispose()
+
+
+async def test_teams_technicians_and_hours_must_name_registry_projects(stack: Stack):
+    team = await stack.api.put("/v1/teams/GZ-ENG", json={
+        "id": "GZ-ENG", "name": "广州工程部", "kind": "property_engineering",
+        "projects": ["SH-LJ", "NOPE"]})
+    assert team.status_code == 422 and team.json()["field"] == "projects[1]"
+    hours = await stack.api.put("/v1/projects/NOPE/hours", json={"project": "NOPE"})
+    assert hours.status_code == 422 and hours.json()["code"] == "unknown_project"
+    inverted = await stack.api.put("/v1/projects/SH-LJ/hours", json={
+        "project": "SH-LJ", "day_start": "18:00", "day_end": "08:00"})
+    assert inverted.status_code == 422 and inverted.json()["field"] == "day_end"
+
+
+async def test_a_technician_with_open_orders_cannot_be_removed_until_they_are_done(stack: Stack):
+    offer = await assign(stack, "r-9", time(10, 0))
+    assert offer["technician_id"] == "T-SH-01"
+    busy = await stack.api.delete("/v1/technicians/T-SH-01")
+    assert busy.status_code == 409 and busy.json()["code"] == "has_open_orders"
+    await stack.api.post(f"/v1/offers/{offer['offer_id']}/decline", json={
+        "technician_id": "T-SH-01", "reason": "调休"})
+    assert (await stack.api.delete("/v1/technicians/T-SH-01")).status_code == 204
+    assert (await stack.api.delete("/v1/technicians/T-SH-01")).status_code == 404
+    after = await assign(stack, "r-10", time(10, 0))
+    assert after["technician_id"] is None or after["technician_id"] != "T-SH-01"
+    team_busy = await stack.api.delete("/v1/teams/SH-ENG")
+    assert team_busy.status_code == 409
+    empty = await stack.api.put("/v1/teams/TMP", json={
+        "id": "TMP", "name": "临时", "kind": "contractor", "projects": ["SH-LJ"]})
+    assert empty.status_code == 201
+    assert (await stack.api.delete("/v1/teams/TMP")).status_code == 204
