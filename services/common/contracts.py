@@ -6,7 +6,6 @@ carries its version (`repairs.reported.v1`). Only shapes live here, no rules.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -105,8 +104,3 @@ class ReportLocated(Contract):
     category: str
     trade: str
     always_emergency: bool
-
-
-def utc_iso(moment: datetime) -> str:
-    """A stable text form for ids and headers."""
-    return moment.isoformat()

@@ -12,8 +12,6 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
-
 
 def default_home() -> Path:
     """The state directory: `.repairflow/` in the current checkout unless REPAIRFLOW_HOME is set."""

@@ -21,7 +21,7 @@ from services.common.registry_contracts import (
 )
 from services.warranty import repository
 from services.warranty.categories import BY_CODE
-from services.warranty.determination import determine
+from services.warranty.determination import CategoryFacts, determine
 from services.warranty.models import Building, CommonArea, Project, Unit
 from services.warranty.registry import category_facts, check_project, site_facts
 
@@ -147,7 +147,7 @@ async def find_place(session: AsyncSession, project_code: str, building_code: st
                     "请填写房号或公共区域。", "unit", 422)
 
 
-def find_category(project: Project, code: str):
+def find_category(project: Project, code: str) -> CategoryFacts:
     category = category_facts(project, code)
     if category is None:
         raise Rejection("unknown_category", f"Unknown defect category {code!r}.",
