@@ -129,6 +129,56 @@ def registry_import(
     typer.echo(f"imported {totals}")
 
 
+@dispatch_app.command("import")
+def dispatch_import(
+    file: Path = typer.Argument(..., help="A .csv of teams, technicians or on-call rosters, "
+                                "told apart by the header (see deploy/demo/*-sample.csv)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file; save nothing."),
+) -> None:
+    """Import teams, technicians or rosters into DATABASE_URL from a spreadsheet (CSV).
+
+    Every row is checked first; a file with any problem changes nothing (exit 1).
+
+    Teams: team,team_name,kind,party_name,projects
+
+    Technicians: technician,name,phone,team,trades,projects,day_shift,max_open_orders
+
+    Roster: team,technician,kind,starts_at,ends_at,day (kind: on_call, leave, duty_leader)
+
+    A roster file replaces the whole roster of every team it names.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.common.settings import CommonSettings
+    from services.dispatch import importer
+
+    try:
+        sheet = importer.read_sheet(file)
+    except importer.Unreadable as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        checked, saved = asyncio.run(importer.import_sheet(
+            CommonSettings().database_url, sheet, dry_run=dry_run))
+    except (OSError, ValueError, SQLAlchemyError) as error:
+        cause = getattr(error, "orig", None) or error  # the driver's words, not SQLAlchemy's
+        typer.echo(f"error: nothing was imported: {cause}".splitlines()[0], err=True)
+        raise typer.Exit(2) from None
+    for line in checked.report():
+        typer.echo(line)
+    if checked.problems:
+        count = len(checked.problems)
+        typer.echo(f"{count} problem{'s' * (count != 1)} in {file}; nothing was imported. "
+                   f"/ 发现{count}处问题，未导入任何数据。")
+        raise typer.Exit(1)
+    if dry_run:
+        typer.echo(f"no problems; would import {checked.totals()}")
+        return
+    for line in saved:
+        typer.echo(line)
+    typer.echo(f"imported {checked.totals()}")
+
+
 @dispatch_app.command("who")
 def dispatch_who(
     project: str = typer.Option(..., help="Project code, e.g. SH-LJ."),

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "dispatch_0003"
 down_revision: str | None = "dispatch_0002"
 branch_labels: str | Sequence[str] | None = None
