@@ -18,6 +18,7 @@ from services.common.settings import CommonSettings
 from services.intake import dispatch_endpoints, problems, registry_endpoints
 from services.intake.endpoints import Runtime, router
 from services.intake.outbox import OutboxRelay
+from services.intake.read_model import follow_events
 
 log = structlog.get_logger(__name__)
 
@@ -46,13 +47,21 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         relay = OutboxRelay(sessions=sessions, bus=bus, temporal=temporal,
                             task_queue=settings.task_queue)
         app.state.runtime = Runtime(sessions=sessions, bus=bus, temporal=temporal, relay=relay)
+        stopping = asyncio.Event()
         sweeper = asyncio.create_task(relay.run_forever(interval=settings.outbox_interval))
+        follower = asyncio.create_task(follow_events(bus=bus, sessions=sessions,
+                                                     stop=stopping))
         try:
             yield
         finally:
+            stopping.set()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            try:
+                await asyncio.wait_for(follower, timeout=5)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
             await bus.close()
             await engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,20 +10,37 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from services.common.bus import Bus
-from services.common.contracts import WARRANTY_LOCATE, LocateReport, ReportLocated
+from services.common.contracts import (
+    WARRANTY_GET_PROJECT,
+    WARRANTY_LOCATE,
+    LocateReport,
+    Priority,
+    ReportLocated,
+)
 from services.common.errors import Rejection
 from services.common.failpoints import failpoint
+from services.common.registry_contracts import GetProject, ProjectIn
 from services.intake import repository, service
-from services.intake.models import Repair
+from services.intake.models import IdempotencyKey, Repair, RepairCall
 from services.intake.outbox import OutboxRelay
-from services.intake.schemas import Deadlines, RepairView, Reporter, ReportRepair
+from services.intake.schemas import (
+    Deadlines,
+    IntakeSettingsIn,
+    RepairPage,
+    RepairView,
+    Reporter,
+    ReportRepair,
+    TimelineEntry,
+    normalise_phone,
+)
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -45,10 +63,26 @@ def runtime(request: Request) -> Runtime:
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
-@router.post("/v1/repairs", status_code=status.HTTP_201_CREATED, response_model=RepairView,
-             tags=["repairs"], summary="Report a defect (报修)")
-async def report_repair(command: ReportRepair, rt: Rt) -> RepairView:
-    """Record a report and start its repair. A 201 means it is stored and will not be lost."""
+PUBLIC_SCOPE = "public"  # the client scope of Idempotency-Keys until API keys exist
+
+
+@router.post(
+    "/v1/repairs", status_code=status.HTTP_201_CREATED, response_model=RepairView,
+    tags=["repairs"], summary="Report a defect (报修)",
+    responses={200: {"model": RepairView, "description": "Folded into an open repair of the "
+                     "same place and category (`duplicate_of` is set), or a replay of an "
+                     "Idempotency-Key that got a 200."},
+               409: {"description": "The Idempotency-Key was used with another body."}},
+)
+async def report_repair(
+    command: ReportRepair, rt: Rt, response: Response,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=200,
+        description="Send the same key when retrying: the same repair comes back.")] = None,
+) -> RepairView:
+    """Record a report and start its repair. A 201 means it is stored and will not be lost.
+    A report of the same place and category as an open repair, within the project's
+    window, is attached to that repair instead (200, `duplicate_of`)."""
     if command.unit is not None and command.common_area is not None:
         raise Rejection(
             "place_ambiguous", "Give either a unit or a common area, not both.",
@@ -60,11 +94,52 @@ async def report_repair(command: ReportRepair, rt: Rt) -> RepairView:
                      common_area=command.common_area, category=command.category),
         ReportLocated,
     )
+    received_at = datetime.now(UTC)
+    fingerprint = service.request_hash(command)
+    created = False
     async with rt.sessions.begin() as session:
-        repair = await service.record_report(
-            session=session, command=command, located=located, received_at=datetime.now(UTC)
-        )
+        if idempotency_key:
+            await repository.lock(session=session, key=f"idem|{PUBLIC_SCOPE}|{idempotency_key}")
+            prior = await repository.get_idempotency(session=session, scope=PUBLIC_SCOPE,
+                                                     key=idempotency_key)
+            if prior is not None:
+                if prior.request_hash != fingerprint:
+                    raise Rejection(
+                        "idempotency_key_reused",
+                        "This Idempotency-Key was used for a different report.",
+                        "该幂等键已用于另一份不同的报修。", "Idempotency-Key", 409)
+                repair = await repository.get_repair(session=session, repair_id=prior.repair_id)
+                assert repair is not None
+                response.status_code = prior.status_code
+                response.headers["Idempotent-Replayed"] = "true"
+                return await _view_with_calls(session, repair,
+                                              duplicate=prior.status_code == 200)
+        await repository.lock(session=session, key="place|" + "|".join(
+            str(x) for x in (located.project, located.building, located.unit,
+                             located.common_area, located.category)))
+        window = await repository.duplicate_window(session=session, project=located.project)
+        repair = await repository.open_repair_of_place(
+            session=session, project=located.project, building=located.building,
+            unit=located.unit, common_area=located.common_area, category=located.category,
+            since=received_at - window)
+        if repair is not None:
+            service.attach_call(session=session, repair=repair, command=command,
+                                received_at=received_at)
+        else:
+            repair = await service.record_report(
+                session=session, command=command, located=located, received_at=received_at)
+            created = True
+        if idempotency_key:
+            session.add(IdempotencyKey(
+                scope=PUBLIC_SCOPE, key=idempotency_key, request_hash=fingerprint,
+                repair_id=repair.id, status_code=201 if created else 200))
+        await session.flush()
+        result = await _view_with_calls(session, repair, duplicate=not created)
     structlog.contextvars.bind_contextvars(repair_id=repair.id)
+    if not created:
+        log.info("repeat report attached", ticket=repair.ticket)
+        response.status_code = status.HTTP_200_OK
+        return result
     log.info("repair reported", ticket=repair.ticket, priority=repair.priority)
     failpoint("intake.after_commit")
     # Deliver now so that the workflow normally exists when the caller gets the 201. The
@@ -73,18 +148,78 @@ async def report_repair(command: ReportRepair, rt: Rt) -> RepairView:
         await rt.relay.deliver(repair_id=repair.id)
     except Exception as exc:  # noqa: BLE001 - stored is accepted; delivery can wait
         log.warning("delivery after commit failed; the relay will retry", error=repr(exc))
-    return view(repair)
+    return result
 
 
 @router.get("/v1/repairs/{repair_id}", response_model=RepairView, tags=["repairs"],
-            summary="One repair: status, deadlines, warranty decision")
+            summary="One repair: status, deadlines, timeline")
 async def get_repair(repair_id: str, rt: Rt) -> RepairView:
     async with rt.sessions() as session:
         repair = await repository.get_repair(session=session, repair_id=repair_id)
-    if repair is None:
-        raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
-                        f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
-    return view(repair)
+        if repair is None:
+            raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
+                            f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
+        calls = await repository.calls_of(session=session, repair_id=repair.id)
+    result = view(repair, repeat_calls=len(calls))
+    result.timeline = timeline(repair, calls)
+    return result
+
+
+@router.get("/v1/repairs", response_model=RepairPage, tags=["repairs"],
+            summary="Find repairs, newest first, a page at a time")
+async def list_repairs(
+    rt: Rt,
+    project: str | None = None, building: str | None = None, unit: str | None = None,
+    common_area: str | None = None, status_: Annotated[str | None, Query(alias="status")] = None,
+    priority: Priority | None = None, overdue: bool | None = None,
+    category: str | None = None, phone: str | None = None,
+    created_from: AwareDatetime | None = None, created_to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None,
+) -> RepairPage:
+    """Filters combine; `phone` matches the first reporter in any written form."""
+    filters = {"project": project, "building": building, "unit": unit,
+               "common_area": common_area, "status": status_,
+               "priority": priority.value if priority else None, "overdue": overdue,
+               "category": category, "created_from": created_from, "created_to": created_to,
+               "reporter_phone": _phone_filter(phone)}
+    async with rt.sessions() as session:
+        rows = await repository.search(session=session, filters=filters,
+                                       after=_decode_cursor(cursor), limit=limit + 1)
+        calls = await repository.count_calls(session=session,
+                                             repair_ids=[r.id for r in rows[:limit]])
+    page = [view(r, repeat_calls=calls.get(r.id, 0)) for r in rows[:limit]]
+    more = len(rows) > limit
+    return RepairPage(repairs=page,
+                      next_cursor=_encode_cursor(rows[limit - 1]) if more else None)
+
+
+@router.get("/v1/projects/{project}/buildings/{building}/units/{unit}/repairs",
+            response_model=RepairPage, tags=["repairs"],
+            summary="A unit's repairs, newest first, for the agent on the phone")
+async def unit_history(project: str, building: str, unit: str, rt: Rt,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                       cursor: str | None = None) -> RepairPage:
+    return await list_repairs(rt, project=project, building=building, unit=unit, limit=limit,
+                              cursor=cursor)
+
+
+@router.put("/v1/projects/{project}/intake", response_model=IntakeSettingsIn,
+            tags=["registry"], summary="A project's intake policy (the duplicate window)")
+async def put_intake_settings(project: str, settings: IntakeSettingsIn, rt: Rt
+                              ) -> IntakeSettingsIn:
+    await rt.bus.ask(WARRANTY_GET_PROJECT, GetProject(code=project), ProjectIn)  # exists?
+    async with rt.sessions.begin() as session:
+        await repository.put_settings(session=session, project=project,
+                                      window_hours=settings.duplicate_window_hours)
+    return settings
+
+
+@router.get("/v1/projects/{project}/intake", response_model=IntakeSettingsIn,
+            tags=["registry"], summary="A project's intake policy")
+async def get_intake_settings(project: str, rt: Rt) -> IntakeSettingsIn:
+    async with rt.sessions() as session:
+        window = await repository.duplicate_window(session=session, project=project)
+    return IntakeSettingsIn(duplicate_window_hours=int(window.total_seconds() // 3600))
 
 
 @router.get("/healthz", tags=["operations"], summary="Each dependency's health")
@@ -121,7 +256,14 @@ async def healthz(rt: Rt) -> JSONResponse:
     )
 
 
-def view(repair: Repair) -> RepairView:
+async def _view_with_calls(session, repair: Repair, *, duplicate: bool) -> RepairView:
+    calls = await repository.count_calls(session=session, repair_ids=[repair.id])
+    return view(repair, repeat_calls=calls.get(repair.id, 0),
+                duplicate_of=repair.id if duplicate else None)
+
+
+def view(repair: Repair, *, repeat_calls: int = 0, duplicate_of: str | None = None
+         ) -> RepairView:
     """A repair for the API; every time in the project's zone, with its offset."""
     zone = ZoneInfo(repair.time_zone)
 
@@ -136,5 +278,49 @@ def view(repair: Repair) -> RepairView:
         description=repair.description, reported_at=local(repair.reported_at),
         received_at=local(repair.received_at), preferred_visit_at=local(repair.preferred_visit_at),
         deadlines=Deadlines(arrive_by=local(repair.arrive_by), arrive_rule=repair.arrive_rule),
-        workflow_id=repair.workflow_id,
+        workflow_id=repair.workflow_id, overdue=repair.overdue_at is not None,
+        duplicate_of=duplicate_of, repeat_calls=repeat_calls,
     )
+
+
+def timeline(repair: Repair, calls: list[RepairCall]) -> list[TimelineEntry]:
+    """What happened to a repair, oldest first, in the project's zone."""
+    zone = ZoneInfo(repair.time_zone)
+    entries = [TimelineEntry(
+        at=repair.received_at.astimezone(zone), kind="reported",
+        detail=f"{repair.channel}: {repair.reporter_name} {repair.reporter_phone}")]
+    entries += [TimelineEntry(
+        at=c.received_at.astimezone(zone), kind="called_again",
+        detail=f"{c.channel}: {c.reporter_name} {c.reporter_phone}: {c.description}")
+        for c in calls]
+    if repair.overdue_at:
+        entries.append(TimelineEntry(at=repair.overdue_at.astimezone(zone), kind="overdue",
+                                     detail="nobody had arrived by the arrival deadline"))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def _phone_filter(phone: str | None) -> str | None:
+    if phone is None:
+        return None
+    try:
+        return normalise_phone(phone)
+    except ValueError:
+        raise Rejection("invalid_phone", "Not a mainland mobile or landline number.",
+                        "不是有效的手机或固定电话号码。", "phone", 422) from None
+
+
+def _encode_cursor(repair: Repair) -> str:
+    raw = f"{repair.received_at.isoformat()}|{repair.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, repair_id = raw.split("|", 1)
+        return datetime.fromisoformat(moment), repair_id
+    except (ValueError, UnicodeDecodeError):
+        raise Rejection("invalid_cursor", "This cursor is not one we gave out.",
+                        "分页游标无效。", "cursor", 422) from None

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, MetaData, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +55,48 @@ class Repair(Base):
     arrive_rule: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(24))
     workflow_id: Mapped[str] = mapped_column(String(64))
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+Index("repairs_by_time", Repair.received_at.desc(), Repair.id.desc())
+Index("repairs_by_place", Repair.project, Repair.building, Repair.unit, Repair.common_area,
+      Repair.category)
+Index("repairs_by_phone", Repair.reporter_phone)
+
+
+class RepairCall(Base):
+    """Another report of an open repair (重复报修): who called again, when, how."""
+
+    __tablename__ = "repair_calls"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    repair_id: Mapped[str] = mapped_column(ForeignKey("repairs.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reporter_name: Mapped[str] = mapped_column(String(100))
+    reporter_phone: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    emergency: Mapped[bool] = mapped_column(Boolean)
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key and the answer it got, so a retry gets the same one."""
+
+    __tablename__ = "idempotency_keys"
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)  # the client (API key)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    repair_id: Mapped[str] = mapped_column(ForeignKey("repairs.id"))
+    status_code: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ProjectIntakeSettings(Base):
+    """Intake's own per-project policy: how long an open repair absorbs repeat reports."""
+
+    __tablename__ = "project_settings"
+    project: Mapped[str] = mapped_column(String(32), primary_key=True)
+    duplicate_window_hours: Mapped[int] = mapped_column(Integer)
 
 
 class TicketCounter(Base):

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import OutboxEntry, Repair, TicketCounter
+from services.intake.models import (
+    IdempotencyKey,
+    OutboxEntry,
+    ProjectIntakeSettings,
+    Repair,
+    RepairCall,
+    TicketCounter,
+)
+
+DEFAULT_DUPLICATE_WINDOW_HOURS = 72
+CLOSED_STATES = ("closed", "cancelled")
 
 
 async def next_ticket_number(*, session: AsyncSession, project: str) -> int:
@@ -56,3 +66,80 @@ async def mark_failed(
         .where(OutboxEntry.id == entry.id)
         .values(attempts=entry.attempts + 1, last_error=error[:2000], next_attempt_at=now + delay)
     )
+
+
+async def lock(*, session: AsyncSession, key: str) -> None:
+    """A transaction-scoped advisory lock: reports of one place, or retries of one
+    Idempotency-Key, go one at a time."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+async def duplicate_window(*, session: AsyncSession, project: str) -> timedelta:
+    settings = await session.get(ProjectIntakeSettings, project)
+    return timedelta(hours=settings.duplicate_window_hours if settings
+                     else DEFAULT_DUPLICATE_WINDOW_HOURS)
+
+
+async def put_settings(*, session: AsyncSession, project: str, window_hours: int) -> None:
+    stmt = insert(ProjectIntakeSettings).values(project=project,
+                                                duplicate_window_hours=window_hours)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["project"], set_={"duplicate_window_hours": window_hours}))
+
+
+async def open_repair_of_place(
+    *, session: AsyncSession, project: str, building: str, unit: str | None,
+    common_area: str | None, category: str, since: datetime,
+) -> Repair | None:
+    """The newest open repair of the same place and category reported since `since`."""
+    query = (select(Repair).where(
+        Repair.project == project, Repair.building == building, Repair.category == category,
+        Repair.unit.is_(None) if unit is None else Repair.unit == unit,
+        Repair.common_area.is_(None) if common_area is None else Repair.common_area == common_area,
+        Repair.status.not_in(CLOSED_STATES), Repair.received_at >= since,
+    ).order_by(Repair.received_at.desc()).limit(1))
+    return (await session.scalars(query)).first()
+
+
+async def calls_of(*, session: AsyncSession, repair_id: str) -> list[RepairCall]:
+    return list((await session.scalars(select(RepairCall).where(RepairCall.repair_id == repair_id)
+                                       .order_by(RepairCall.received_at))).all())
+
+
+async def count_calls(*, session: AsyncSession, repair_ids: list[str]) -> dict[str, int]:
+    rows = await session.execute(select(RepairCall.repair_id, func.count())
+                                 .where(RepairCall.repair_id.in_(repair_ids))
+                                 .group_by(RepairCall.repair_id))
+    return dict(rows.all())
+
+
+async def get_idempotency(*, session: AsyncSession, scope: str, key: str
+                          ) -> IdempotencyKey | None:
+    return await session.get(IdempotencyKey, (scope, key))
+
+
+async def search(*, session: AsyncSession, filters: dict, after: tuple[datetime, str] | None,
+                 limit: int) -> list[Repair]:
+    """Repairs matching the filters, newest first, after a cursor position."""
+    query = select(Repair)
+    for column in ("project", "building", "unit", "common_area", "status", "priority",
+                   "category", "reporter_phone"):
+        if filters.get(column) is not None:
+            query = query.where(getattr(Repair, column) == filters[column])
+    if filters.get("overdue") is not None:
+        query = query.where(Repair.overdue_at.is_not(None) if filters["overdue"]
+                            else Repair.overdue_at.is_(None))
+    if filters.get("created_from") is not None:
+        query = query.where(Repair.received_at >= filters["created_from"])
+    if filters.get("created_to") is not None:
+        query = query.where(Repair.received_at < filters["created_to"])
+    if after is not None:
+        query = query.where(tuple_(Repair.received_at, Repair.id) < tuple_(*after))
+    query = query.order_by(Repair.received_at.desc(), Repair.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def mark_overdue(*, session: AsyncSession, repair_id: str, due_at: datetime) -> None:
+    await session.execute(update(Repair).where(Repair.id == repair_id,
+                                               Repair.overdue_at.is_(None))
+                          .values(overdue_at=due_at))

@@ -67,6 +67,12 @@ class Deadlines(BaseModel):
     arrive_rule: str
 
 
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: str = Field(examples=["reported", "called_again", "overdue"])
+    detail: str
+
+
 class RepairView(BaseModel):
     """A repair as the call center sees it."""
 
@@ -87,4 +93,27 @@ class RepairView(BaseModel):
     preferred_visit_at: datetime | None
     deadlines: Deadlines
     workflow_id: str
+    overdue: bool = Field(False, description="A deadline passed without its step.")
+    duplicate_of: str | None = Field(
+        None, description="Set when this report was folded into an open repair of the same "
+                          "place and category: that repair's id (the one returned).")
+    repeat_calls: int = Field(0, description="Further reports attached to this repair.")
     warranty: dict | None = Field(None, description="The warranty decision, once made.")
+    timeline: list[TimelineEntry] | None = Field(
+        None, description="What happened, oldest first (on GET /v1/repairs/{id}).")
+
+
+class RepairPage(BaseModel):
+    repairs: list[RepairView]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; absent on the last page.")
+
+
+class IntakeSettingsIn(BaseModel):
+    """A project's intake policy."""
+
+    model_config = ConfigDict(extra="forbid")
+    duplicate_window_hours: int = Field(
+        72, ge=1, le=24 * 365,
+        description="An open repair of the same place and category reported within this "
+                    "many hours absorbs a new report instead of a second repair.")

@@ -3,6 +3,8 @@ transaction. Nothing here commits or talks to other servers."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime
 
@@ -10,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.contracts import RepairReported, ReportLocated
 from services.intake import repository
-from services.intake.models import OutboxEntry, Repair
+from services.intake.models import OutboxEntry, Repair, RepairCall
 from services.intake.schemas import ReportRepair
 from workflows.deadlines import arrive_by
 from workflows.repair.messages import RepairInput, workflow_id
@@ -89,3 +91,22 @@ def reported_event(repair: Repair) -> RepairReported:
         category=repair.category, priority=repair.priority, channel=repair.channel,
         reported_at=repair.reported_at, arrive_by=repair.arrive_by,
     )
+
+
+def attach_call(*, session: AsyncSession, repair: Repair, command: ReportRepair,
+                received_at: datetime) -> RepairCall:
+    """Record another report of an open repair: who called again, when and how."""
+    call = RepairCall(
+        repair_id=repair.id, channel=command.channel.value,
+        reporter_name=command.reporter.name, reporter_phone=command.reporter.phone,
+        description=command.description, reported_at=command.reported_at or received_at,
+        received_at=received_at, emergency=command.emergency,
+    )
+    session.add(call)
+    return call
+
+
+def request_hash(command: ReportRepair) -> str:
+    """The same report, whatever its key order or spacing, hashes the same."""
+    canonical = json.dumps(command.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

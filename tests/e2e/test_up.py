@@ -141,7 +141,7 @@ def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: di
         assert "Demo data      already there" in "".join(up.lines)
         again = httpx.get(f"{api}/v1/repairs/{repair['id']}", timeout=10)
         assert again.status_code == 200
-        assert again.json() == repair
+        assert {**again.json(), "timeline": None} == repair
         described = temporal_cli("workflow", "describe", "-w", workflow, "--address", temporal)
         assert described.returncode == 0, described.stderr
     finally:
