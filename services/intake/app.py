@@ -15,10 +15,11 @@ from services.common.bus import Bus
 from services.common.db import make_engine, make_sessionmaker
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
-from services.intake import dispatch_endpoints, problems, registry_endpoints
+from services.intake import dispatch_endpoints, photo_endpoints, problems, registry_endpoints
 from services.intake.endpoints import Runtime, router
 from services.intake.outbox import OutboxRelay
 from services.intake.read_model import follow_events
+from services.intake.storage import DirectoryStore
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +30,7 @@ class IntakeSettings(CommonSettings):
     intake_db_pool_size: int = 10
     # Seconds between sweeps of the outbox for entries a crash or an outage left behind.
     outbox_interval: float = 1.0
+    photo_max_bytes: int = 10_000_000
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -46,7 +48,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         sessions = make_sessionmaker(engine)
         relay = OutboxRelay(sessions=sessions, bus=bus, temporal=temporal,
                             task_queue=settings.task_queue)
-        app.state.runtime = Runtime(sessions=sessions, bus=bus, temporal=temporal, relay=relay)
+        store = DirectoryStore(settings.home / "attachments")
+        app.state.runtime = Runtime(sessions=sessions, bus=bus, temporal=temporal, relay=relay,
+                                    store=store, photo_max_bytes=settings.photo_max_bytes)
         stopping = asyncio.Event()
         sweeper = asyncio.create_task(relay.run_forever(interval=settings.outbox_interval))
         follower = asyncio.create_task(follow_events(bus=bus, sessions=sessions,
@@ -75,6 +79,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(registry_endpoints.router)
     app.include_router(dispatch_endpoints.router)
+    app.include_router(photo_endpoints.router)
     return app
 
 

@@ -29,7 +29,7 @@ from services.common.errors import Rejection
 from services.common.failpoints import failpoint
 from services.common.registry_contracts import GetProject, ProjectIn
 from services.intake import repository, service
-from services.intake.models import IdempotencyKey, Repair, RepairCall
+from services.intake.models import IdempotencyKey, Photo, Repair, RepairCall
 from services.intake.outbox import OutboxRelay
 from services.intake.schemas import (
     Deadlines,
@@ -41,6 +41,7 @@ from services.intake.schemas import (
     TimelineEntry,
     normalise_phone,
 )
+from services.intake.storage import AttachmentStore
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -54,6 +55,8 @@ class Runtime:
     bus: Bus
     temporal: Client
     relay: OutboxRelay
+    store: AttachmentStore
+    photo_max_bytes: int
 
 
 def runtime(request: Request) -> Runtime:
@@ -160,8 +163,9 @@ async def get_repair(repair_id: str, rt: Rt) -> RepairView:
             raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
                             f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
         calls = await repository.calls_of(session=session, repair_id=repair.id)
+        photos = await repository.photos_of(session=session, repair_id=repair.id)
     result = view(repair, repeat_calls=len(calls))
-    result.timeline = timeline(repair, calls)
+    result.timeline = timeline(repair, calls, photos)
     return result
 
 
@@ -283,7 +287,8 @@ def view(repair: Repair, *, repeat_calls: int = 0, duplicate_of: str | None = No
     )
 
 
-def timeline(repair: Repair, calls: list[RepairCall]) -> list[TimelineEntry]:
+def timeline(repair: Repair, calls: list[RepairCall], photos: list[Photo]
+             ) -> list[TimelineEntry]:
     """What happened to a repair, oldest first, in the project's zone."""
     zone = ZoneInfo(repair.time_zone)
     entries = [TimelineEntry(
@@ -293,6 +298,8 @@ def timeline(repair: Repair, calls: list[RepairCall]) -> list[TimelineEntry]:
         at=c.received_at.astimezone(zone), kind="called_again",
         detail=f"{c.channel}: {c.reporter_name} {c.reporter_phone}: {c.description}")
         for c in calls]
+    entries += [TimelineEntry(at=p.uploaded_at.astimezone(zone), kind="photo",
+                              detail=f"/v1/repairs/{repair.id}/photos/{p.id}") for p in photos]
     if repair.overdue_at:
         entries.append(TimelineEntry(at=repair.overdue_at.astimezone(zone), kind="overdue",
                                      detail="nobody had arrived by the arrival deadline"))

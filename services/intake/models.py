@@ -129,3 +129,17 @@ class OutboxEntry(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Photo(Base):
+    """A photo attached to a repair (报修照片), its bytes in the attachment store."""
+
+    __tablename__ = "photos"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    repair_id: Mapped[str] = mapped_column(ForeignKey("repairs.id"), index=True)
+    store_key: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.models import (
     IdempotencyKey,
     OutboxEntry,
+    Photo,
     ProjectIntakeSettings,
     Repair,
     RepairCall,
@@ -143,3 +144,8 @@ async def mark_overdue(*, session: AsyncSession, repair_id: str, due_at: datetim
     await session.execute(update(Repair).where(Repair.id == repair_id,
                                                Repair.overdue_at.is_(None))
                           .values(overdue_at=due_at))
+
+
+async def photos_of(*, session: AsyncSession, repair_id: str) -> list[Photo]:
+    return list((await session.scalars(select(Photo).where(Photo.repair_id == repair_id)
+                                       .order_by(Photo.uploaded_at))).all())

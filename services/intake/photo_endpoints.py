@@ -1,0 +1,112 @@
+"""Photos of a repair (报修照片): uploaded as multipart, checked by their bytes, kept in the
+attachment store and listed on the repair's timeline."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile, status
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from services.common.errors import Rejection
+from services.intake import repository
+from services.intake.endpoints import Rt
+from services.intake.models import Photo
+
+router = APIRouter(tags=["repairs"])
+CHUNK = 64 * 1024
+
+
+class PhotoView(BaseModel):
+    id: str
+    repair_id: str
+    filename: str | None
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    url: str
+
+
+def sniff(head: bytes) -> str | None:
+    """The image type from its first bytes; a declared content type is not trusted."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
+        return "image/heic"
+    return None
+
+
+_EXTENSION = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
+              "image/heic": "heic"}
+
+
+def photo_view(photo: Photo) -> PhotoView:
+    return PhotoView(id=photo.id, repair_id=photo.repair_id, filename=photo.filename,
+                     content_type=photo.content_type, size=photo.size, sha256=photo.sha256,
+                     uploaded_at=photo.uploaded_at,
+                     url=f"/v1/repairs/{photo.repair_id}/photos/{photo.id}")
+
+
+async def _repair_exists(rt: Rt, repair_id: str) -> None:
+    async with rt.sessions() as session:
+        if await repository.get_repair(session=session, repair_id=repair_id) is None:
+            raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
+                            f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
+
+
+@router.post("/v1/repairs/{repair_id}/photos", status_code=status.HTTP_201_CREATED,
+             response_model=PhotoView, summary="Attach a photo (JPEG, PNG, WebP or HEIC)")
+async def upload_photo(repair_id: str, rt: Rt, file: Annotated[UploadFile, File()]
+                       ) -> PhotoView:
+    """One photo per request, up to the configured size (10 MB by default)."""
+    await _repair_exists(rt, repair_id)
+    data = bytearray()
+    while chunk := await file.read(CHUNK):
+        data += chunk
+        if len(data) > rt.photo_max_bytes:
+            raise Rejection("photo_too_large",
+                            f"A photo may be at most {rt.photo_max_bytes // 1_000_000} MB.",
+                            f"照片不能超过{rt.photo_max_bytes // 1_000_000}MB。", "file", 413)
+    kind = sniff(bytes(data[:16]))
+    if kind is None:
+        raise Rejection("unsupported_photo", "Only JPEG, PNG, WebP or HEIC photos are taken.",
+                        "仅支持JPEG、PNG、WebP或HEIC格式的照片。", "file", 415)
+    photo_id = str(uuid.uuid4())
+    key = f"{repair_id}/{photo_id}.{_EXTENSION[kind]}"
+    await rt.store.put(key, bytes(data))  # the bytes first: a row never points at nothing
+    photo = Photo(id=photo_id, repair_id=repair_id, store_key=key,
+                  filename=(file.filename or "")[:200] or None, content_type=kind,
+                  size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                  uploaded_at=datetime.now(UTC))
+    async with rt.sessions.begin() as session:
+        session.add(photo)
+    return photo_view(photo)
+
+
+@router.get("/v1/repairs/{repair_id}/photos", response_model=list[PhotoView],
+            summary="The photos of a repair, oldest first")
+async def list_photos(repair_id: str, rt: Rt) -> list[PhotoView]:
+    await _repair_exists(rt, repair_id)
+    async with rt.sessions() as session:
+        photos = await repository.photos_of(session=session, repair_id=repair_id)
+    return [photo_view(p) for p in photos]
+
+
+@router.get("/v1/repairs/{repair_id}/photos/{photo_id}", summary="One photo's bytes",
+            response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+async def get_photo(repair_id: str, photo_id: str, rt: Rt) -> Response:
+    async with rt.sessions() as session:
+        photo = await session.get(Photo, photo_id)
+    if photo is None or photo.repair_id != repair_id:
+        raise Rejection("photo_not_found", f"No photo {photo_id!r} on repair {repair_id!r}.",
+                        "没有找到该照片。", "photo_id", 404)
+    return Response(await rt.store.get(photo.store_key), media_type=photo.content_type)
