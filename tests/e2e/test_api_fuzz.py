@@ -1,0 +1,68 @@
+"""Schemathesis against the real intake, warranty and dispatch processes: whatever a client
+sends that the OpenAPI schema allows, or nearly allows, the answer is never a 5xx."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from services.stack.servers import free_port
+from tests.e2e.processes import Running, repairflow
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def intake_url(servers, demo_database: str, nats_prefix: str, task_queue: str, tmp_path
+               ) -> Iterator[str]:
+    port = free_port()
+    env = {"DATABASE_URL": demo_database, "NATS_URL": servers.nats_url,
+           "TEMPORAL_ADDRESS": servers.temporal_address, "REPAIRFLOW_NATS_PREFIX": nats_prefix,
+           "REPAIRFLOW_TASK_QUEUE": task_queue, "REPAIRFLOW_HTTP_PORT": str(port),
+           "REPAIRFLOW_HOME": str(tmp_path / "home"), "REPAIRFLOW_LOG_LEVEL": "WARNING"}
+    processes: list[Running] = [repairflow("serve", name, env=env)
+                                for name in ("warranty", "dispatch", "intake")]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "intake did not come up"
+            time.sleep(0.3)
+        yield url
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def test_no_request_gets_a_server_error(intake_url: str):
+    schema = schemathesis.openapi.from_url(f"{intake_url}/openapi.json")
+    failures: list[str] = []
+    seen: Counter[int] = Counter()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 20
+
+    for operation in operations:
+        @given(case=operation.as_strategy())
+        @settings(max_examples=15, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def call(case) -> None:
+            response = case.call(base_url=intake_url, timeout=30)
+            seen[response.status_code // 100] += 1
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} -> "
+                                f"{response.status_code}: {response.text[:300]}")
+
+        call()
+    assert failures == []
+    assert seen[2] > 0 and seen[4] > 0, seen  # it did reach the handlers, both ways
