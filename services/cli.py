@@ -94,6 +94,7 @@ def registry_import(
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.common.settings import CommonSettings
+    from services.common.spreadsheets import summary_line
     from services.warranty import importer
 
     try:
@@ -104,9 +105,7 @@ def registry_import(
     for line in checked.report():
         typer.echo(line)
     if checked.problems:
-        count = len(checked.problems)
-        typer.echo(f"{count} problem{'s' * (count != 1)} in {file}; nothing was imported. "
-                   f"/ 发现{count}处问题，未导入任何数据。")
+        typer.echo(summary_line(len(checked.problems), file))
         raise typer.Exit(1)
     totals = importer.Totals.of(checked.projects)
     if dry_run:
@@ -150,6 +149,7 @@ def dispatch_import(
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.common.settings import CommonSettings
+    from services.common.spreadsheets import summary_line
     from services.dispatch import importer
 
     try:
@@ -167,9 +167,7 @@ def dispatch_import(
     for line in checked.report():
         typer.echo(line)
     if checked.problems:
-        count = len(checked.problems)
-        typer.echo(f"{count} problem{'s' * (count != 1)} in {file}; nothing was imported. "
-                   f"/ 发现{count}处问题，未导入任何数据。")
+        typer.echo(summary_line(len(checked.problems), file))
         raise typer.Exit(1)
     if dry_run:
         typer.echo(f"no problems; would import {checked.totals()}")

@@ -21,11 +21,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.db import make_engine, make_sessionmaker
+from services.common.spreadsheets import RowProblem, Unreadable
 from services.dispatch import repository
 from services.dispatch.importer.check import Checked, Known, check_sheet
 from services.dispatch.importer.sheet import KINDS, Kind, Sheet, parse_sheet, read_sheet
 from services.warranty import repository as registry
-from services.warranty.importer import RowProblem, Unreadable
 
 __all__ = [
     "KINDS",

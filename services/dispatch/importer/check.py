@@ -22,11 +22,19 @@ from services.common.dispatch_contracts import (
     TechnicianIn,
     Trade,
 )
+from services.common.spreadsheets import (
+    BadCell,
+    RowProblem,
+    counted,
+    explain,
+    loc_of,
+    parse_bool,
+    parse_date,
+    parse_int,
+    report_lines,
+)
 from services.dispatch.importer.sheet import Row, Sheet, choice, choices, items, moment, phone
 from services.dispatch.roster import check_roster
-from services.warranty.importer import Import, RowProblem
-from services.warranty.importer.csv_rows import _Bad, _bool, _date, _int
-from services.warranty.importer.problems import _explain, _loc
 
 Parse = Callable[[str], Any]
 
@@ -52,20 +60,20 @@ class Checked:
     problems: list[RowProblem] = field(default_factory=list)
 
     def report(self) -> list[str]:
-        """One line per problem, worded as the registry import words them."""
-        return Import([], self.problems).report()
+        """One line per problem, as `services.common.spreadsheets.report_lines` words it."""
+        return report_lines(self.problems)
 
     def totals(self) -> str:
         if self.kind == "teams":
-            return f"{_count(len(self.teams), 'team')} / 班组{len(self.teams)}个"
+            return f"{counted(len(self.teams), 'team')} / 班组{len(self.teams)}个"
         if self.kind == "technicians":
             n = len(self.technicians)
-            return f"{_count(n, 'technician')} / 维修人员{n}名"
+            return f"{counted(n, 'technician')} / 维修人员{n}名"
         shifts, leave, leaders = (sum(len(getattr(r, part)) for r in self.rosters)
                                   for part in ("on_call", "leave", "duty_leaders"))
-        return (f"the rosters of {_count(len(self.rosters), 'team')}: "
-                f"{_count(shifts, 'on-call shift')}, {leave} leave, "
-                f"{_count(leaders, 'duty-leader day')} / {len(self.rosters)}个班组的排班："
+        return (f"the rosters of {counted(len(self.rosters), 'team')}: "
+                f"{counted(shifts, 'on-call shift')}, {leave} leave, "
+                f"{counted(leaders, 'duty-leader day')} / {len(self.rosters)}个班组的排班："
                 f"值班{shifts}班，请假{leave}次，当日总负责人{leaders}天")
 
 
@@ -98,7 +106,7 @@ _TEAM_COLUMNS: dict[str, tuple[str, Parse]] = {
 _TECHNICIAN_COLUMNS: dict[str, tuple[str, Parse]] = {
     "technician": ("id", _text), "name": ("name", _text), "phone": ("phone", phone),
     "team": ("team", _text), "trades": ("trades", _trades), "projects": ("projects", items),
-    "day_shift": ("day_shift", _bool), "max_open_orders": ("max_open_orders", _int),
+    "day_shift": ("day_shift", parse_bool), "max_open_orders": ("max_open_orders", parse_int),
 }
 
 
@@ -136,7 +144,7 @@ def _model(model: type[BaseModel], row: Row, columns: dict[str, tuple[str, Parse
         name, parse = columns[column]
         try:
             document[name] = parse(text)
-        except _Bad as bad:
+        except BadCell as bad:
             failed.add(column)
             problems.append(RowProblem(row.number, column, *bad.args))
     column_of = {name: column for column, (name, _) in columns.items()}
@@ -152,15 +160,13 @@ def _model(model: type[BaseModel], row: Row, columns: dict[str, tuple[str, Parse
 
 
 def _explain_in(column: str, error: Any) -> tuple[str, str]:
-    kind, least = error["type"], error.get("ctx", {}).get("min_length", 1)
+    kind = error["type"]
     if column == "trades" and kind in ("missing", "too_short"):
         return (f"Name at least one trade, of: {', '.join(Trade)}.",
                 f"至少填写一个工种，可填：{'、'.join(Trade)}。")
     if kind == "too_short":
         return "Name at least one.", "至少填写一项。"
-    if kind == "string_too_short" and least > 1:
-        return f"At least {least} characters.", f"至少{least}个字符。"
-    return _explain(error)
+    return explain(error)
 
 
 def _twice(row: Row, column: str, what: str, what_zh: str, seen: dict[str, int],
@@ -200,8 +206,8 @@ def _unknown_team(row: Row, team: str, known: Known) -> RowProblem:
 # their parser. A row is one on-call shift, one leave or one duty-leader day.
 _ROW_KINDS: dict[str, tuple[str, type[BaseModel], dict[str, str], Parse]] = {
     "on_call": ("on_call", OnCallIn, {"starts_at": "starts_at", "ends_at": "ends_at"}, moment),
-    "leave": ("leave", LeaveIn, {"starts_at": "first_day", "ends_at": "last_day"}, _date),
-    "duty_leader": ("duty_leaders", DutyLeaderIn, {"day": "day"}, _date),
+    "leave": ("leave", LeaveIn, {"starts_at": "first_day", "ends_at": "last_day"}, parse_date),
+    "duty_leader": ("duty_leaders", DutyLeaderIn, {"day": "day"}, parse_date),
 }
 _WHEN = ("starts_at", "ends_at", "day")
 # Where each of `check_roster`'s fields is in the sheet.
@@ -228,7 +234,7 @@ def _rosters(rows: list[Row], known: Known, out: Checked) -> None:
     for roster in rosters.values():
         document = roster.document()
         for problem in check_roster(document, set(known.members.get(roster.team, ()))):
-            part, index, name = _loc(problem["field"])
+            part, index, name = loc_of(problem["field"])
             out.problems.append(RowProblem(roster.entries[str(part)][int(index)][0],
                                            _COLUMN_OF[str(name)],
                                            problem["message_en"], problem["message_zh"]))
@@ -246,7 +252,7 @@ def _roster_row(row: Row, known: Known, rosters: dict[str, _Roster]) -> list[Row
     if "kind" in cells:
         try:
             kind = choice(cells["kind"], tuple(_ROW_KINDS), "roster kind", "排班类型")
-        except _Bad as bad:
+        except BadCell as bad:
             problems.append(RowProblem(row.number, "kind", *bad.args))
     if kind is None:
         return problems
@@ -259,7 +265,7 @@ def _roster_row(row: Row, known: Known, rosters: dict[str, _Roster]) -> list[Row
             continue
         try:
             values[name] = parse(cells[column])
-        except _Bad as bad:
+        except BadCell as bad:
             problems.append(RowProblem(row.number, column, *bad.args))
     for column in _WHEN:
         if column in cells and column not in wanted:
@@ -270,7 +276,3 @@ def _roster_row(row: Row, known: Known, rosters: dict[str, _Roster]) -> list[Row
         rosters.setdefault(team, _Roster(team)).entries[part].append(
             (row.number, model.model_validate(values)))
     return problems
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

@@ -13,8 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from services.warranty.importer import RowProblem, Unreadable, _read_text
-from services.warranty.importer.csv_rows import _Bad
+from services.common.spreadsheets import BadCell, RowProblem, Unreadable, read_text
 
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")  # of a date and time written without a zone
 
@@ -61,7 +60,7 @@ def read_sheet(path: Path) -> Sheet:
     if path.suffix.lower() != ".csv":
         raise Unreadable(f"{path}: not a .csv file; save the sheet as CSV UTF-8",
                          f"{path}：只能导入.csv文件，请另存为“CSV UTF-8”格式")
-    return parse_sheet(_read_text(path), str(path))
+    return parse_sheet(read_text(path), str(path))
 
 
 def parse_sheet(text: str, name: str = "the file") -> Sheet:
@@ -157,17 +156,17 @@ def choices(texts: list[str], allowed: type[StrEnum] | tuple[str, ...], what: st
         hint = difflib.get_close_matches(text.lower(), names, n=1)
         en.append(f"{text!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         zh.append(f"“{text}”" + (f"（是否应为“{hint[0]}”？）" if hint else ""))
-    raise _Bad(f"Unknown {what}{'s' * (len(wrong) > 1)} {', '.join(en)}; the {what}s are: "
-               f"{', '.join(names)}.",
-               f"未知的{what_zh}{'、'.join(zh)}；可填：{'、'.join(names)}。")
+    raise BadCell(f"Unknown {what}{'s' * (len(wrong) > 1)} {', '.join(en)}; the {what}s are: "
+                  f"{', '.join(names)}.",
+                  f"未知的{what_zh}{'、'.join(zh)}；可填：{'、'.join(names)}。")
 
 
 def phone(text: str) -> str:
     """Digits, with `+`, `-`, spaces or brackets: 13811110001, 021-62345678, +86 138 ..."""
     if not re.fullmatch(r"\+?[\d\- ()]+", text) or sum(c.isdigit() for c in text) < 5:
-        raise _Bad(f"{text!r} is not a phone number: at least 5 digits, with '+', '-', spaces "
-                   "or brackets.", f"“{text}”不是有效的电话号码：至少5位数字，"
-                   "可含+、-、空格或括号。")
+        raise BadCell(f"{text!r} is not a phone number: at least 5 digits, with '+', '-', "
+                      "spaces or brackets.", f"“{text}”不是有效的电话号码：至少5位数字，"
+                      "可含+、-、空格或括号。")
     return text
 
 
@@ -183,10 +182,10 @@ def moment(text: str) -> datetime:
         *parts, zone = match.groups()  # type: ignore[union-attr]
         return datetime(*(int(x or 0) for x in parts), tzinfo=_zone(zone))
     except (AttributeError, ValueError):
-        raise _Bad(f"{text!r} is not a date and time; write 2024-05-01 18:00 (Asia/Shanghai "
-                   "unless a zone such as +08:00 follows).",
-                   f"“{text}”不是有效的日期时间，请写成2024-05-01 18:00（未注明时区按北京时间）。"
-                   ) from None
+        raise BadCell(f"{text!r} is not a date and time; write 2024-05-01 18:00 "
+                      "(Asia/Shanghai unless a zone such as +08:00 follows).",
+                      f"“{text}”不是有效的日期时间，请写成2024-05-01 18:00"
+                      "（未注明时区按北京时间）。") from None
 
 
 def _zone(text: str | None) -> timezone | ZoneInfo:

@@ -19,14 +19,14 @@ from pathlib import Path
 
 from services.common.db import make_engine, make_sessionmaker
 from services.common.registry_contracts import ProjectIn, ProjectSaved
+from services.common.spreadsheets import Unreadable, counted, read_text
 from services.warranty import repository
 from services.warranty.importer.csv_rows import read_csv
-from services.warranty.importer.problems import Import, RowProblem, Unreadable
+from services.warranty.importer.problems import Import
 from services.warranty.importer.yaml_group import read_yaml
 
 __all__ = [
     "Import",
-    "RowProblem",
     "Totals",
     "Unreadable",
     "read_csv",
@@ -51,8 +51,8 @@ class Totals:
                    sum(len(b.common_areas) for b in buildings))
 
     def __str__(self) -> str:
-        return (f"{_count(self.projects, 'project')}, {_count(self.buildings, 'building')}, "
-                f"{_count(self.units, 'unit')}, {_count(self.common_areas, 'common area')}"
+        return (f"{counted(self.projects, 'project')}, {counted(self.buildings, 'building')}, "
+                f"{counted(self.units, 'unit')}, {counted(self.common_areas, 'common area')}"
                 f" / 项目{self.projects}个，楼栋{self.buildings}栋，房号{self.units}户，"
                 f"公共区域{self.common_areas}处")
 
@@ -63,7 +63,7 @@ def read_registry(path: Path) -> Import:
     if kind not in (".csv", ".yaml", ".yml"):
         raise Unreadable(f"{path}: not a .csv, .yaml or .yml file",
                          f"{path}：只能导入.csv、.yaml或.yml文件")
-    text = _read_text(path)
+    text = read_text(path)
     return read_csv(text) if kind == ".csv" else read_yaml(text)
 
 
@@ -81,20 +81,3 @@ async def save_projects(database_url: str, projects: list[ProjectIn],
         return saved
     finally:
         await engine.dispose()
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
-    except FileNotFoundError:
-        raise Unreadable(f"{path}: no such file", f"{path}：文件不存在") from None
-    except OSError as error:
-        raise Unreadable(f"{path}: {error.strerror}", f"{path}：无法读取") from None
-    except UnicodeDecodeError as error:
-        raise Unreadable(
-            f"{path} is not UTF-8 (byte {error.object[error.start]:#04x} at {error.start}); "
-            "save it as CSV UTF-8", f"{path}不是UTF-8编码，请另存为“CSV UTF-8”格式") from None
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

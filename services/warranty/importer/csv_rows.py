@@ -10,65 +10,38 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 
 from services.common.registry_contracts import BuildingIn, CommonAreaIn, ProjectIn, UnitIn
-from services.warranty.importer.problems import (
-    Import,
+from services.common.spreadsheets import (
+    BadCell,
     Loc,
     RowProblem,
     Unreadable,
-    _loc,
-    _pydantic,
+    explain_all,
+    loc_of,
+    parse_bool,
+    parse_date,
+    parse_int,
 )
+from services.warranty.importer.problems import Import
 from services.warranty.registry import check_project
-
-
-class _Bad(ValueError):
-    """A cell that cannot be read, with English and Chinese messages."""
 
 
 def _text(text: str) -> str:
     return text
 
 
-def _date(text: str) -> date:
-    """2023-06-30, or 2023/6/30 as spreadsheets write it."""
-    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
-    try:
-        return date(*(int(x) for x in match.groups()))  # type: ignore[union-attr]
-    except (AttributeError, ValueError):
-        raise _Bad(f"{text!r} is not a date; write 2023-06-30.",
-                   f"“{text}”不是有效日期，请写成2023-06-30。") from None
-
-
-def _bool(text: str) -> bool:
-    value = {"true": True, "yes": True, "1": True, "是": True,
-             "false": False, "no": False, "0": False, "否": False}.get(text.lower())
-    if value is None:
-        raise _Bad(f"{text!r} is not yes or no; write true or false.",
-                   f"“{text}”无法识别，请填写是或否。")
-    return value
-
-
-def _int(text: str) -> int:
-    if not text.isdigit():
-        raise _Bad(f"{text!r} is not a whole number.", f"“{text}”不是整数。")
-    return int(text)
-
-
 def _season(text: str) -> dict[str, str]:
     """11-15/03-15: the start and end month-days (SeasonIn checks them)."""
     parts = [part.strip() for part in text.split("/")]
     if len(parts) != 2:
-        raise _Bad(f"{text!r} is not a season; write it as 11-15/03-15.",
-                   f"“{text}”不是有效的季节，请写成11-15/03-15。")
+        raise BadCell(f"{text!r} is not a season; write it as 11-15/03-15.",
+                      f"“{text}”不是有效的季节，请写成11-15/03-15。")
     return {"start": parts[0], "end": parts[1]}
 
 
@@ -91,16 +64,16 @@ _COLUMNS = {
     "cooling_season": _Column("project", "cooling_season", _season),
     "building": _Column("building", "code"),
     "building_name": _Column("building", "name"),
-    "completion_accepted_on": _Column("building", "completion_accepted_on", _date),
-    "completion_reported_on": _Column("building", "completion_reported_on", _date),
+    "completion_accepted_on": _Column("building", "completion_accepted_on", parse_date),
+    "completion_reported_on": _Column("building", "completion_reported_on", parse_date),
     "acceptance_delayed_by_developer": _Column("building", "acceptance_delayed_by_developer",
-                                               _bool),
-    "possession_on": _Column("building", "possession_on", _date),
-    "design_service_life_years": _Column("building", "design_service_life_years", _int),
+                                               parse_bool),
+    "possession_on": _Column("building", "possession_on", parse_date),
+    "design_service_life_years": _Column("building", "design_service_life_years", parse_int),
     "general_contractor": _Column("building", "general_contractor"),
-    "common_areas_delivered_on": _Column("building", "common_areas_delivered_on", _date),
+    "common_areas_delivered_on": _Column("building", "common_areas_delivered_on", parse_date),
     "unit": _Column("unit", "code"),
-    "delivered_on": _Column("unit", "delivered_on", _date),
+    "delivered_on": _Column("unit", "delivered_on", parse_date),
     "owner_name": _Column("unit", "owner_name"),
     "owner_phone": _Column("unit", "owner_phone"),
     "common_area": _Column("area", "code"),
@@ -110,7 +83,7 @@ _COLUMNS = {
 _TRADE_COLUMNS = {
     "subcontractor": _Column("building", "subcontractors"),
     "manufacturer": _Column("building", "manufacturers"),
-    "manufacturer_warranty_ends_on": _Column("building", "manufacturers", _date),
+    "manufacturer_warranty_ends_on": _Column("building", "manufacturers", parse_date),
 }
 _REQUIRED = ("group", "project", "project_name", "city", "building", "building_name")
 _ON_EVERY_ROW = ("project", "building")
@@ -127,12 +100,12 @@ def _column(name: str) -> _Column | None:
 
 @dataclass
 class _Cell:
-    value: Any  # a `_Bad` when the text cannot be read
+    value: Any  # a `BadCell` when the text cannot be read
     text: str
     row: int
 
     def failure(self, name: str) -> RowProblem | None:
-        bad = self.value if isinstance(self.value, _Bad) else None
+        bad = self.value if isinstance(self.value, BadCell) else None
         return RowProblem(self.row, name, *bad.args) if bad else None
 
 
@@ -263,7 +236,7 @@ def read_csv(text: str) -> Import:
         try:
             document = ProjectIn.model_validate(raw)
         except ValidationError as error:
-            found = _pydantic(error) + _business(_unvalidated(raw))
+            found = explain_all(error) + _business(_unvalidated(raw))
         else:
             checked.append(document)
             found = _business(document)
@@ -275,7 +248,7 @@ def read_csv(text: str) -> Import:
 
 
 def _business(project: ProjectIn) -> list[tuple[Loc, str, str]]:
-    return [(_loc(p.field), p.message_en, p.message_zh) for p in check_project(project)]
+    return [(loc_of(p.field), p.message_en, p.message_zh) for p in check_project(project)]
 
 
 def _unvalidated(raw: dict[str, Any]) -> ProjectIn:
@@ -334,7 +307,7 @@ def _read_row(row: int, names: list[str | None], cells: list[str],
         assert column is not None
         try:
             value = column.parse(text)
-        except _Bad as bad:
+        except BadCell as bad:
             value = bad
         by_level[column.level][name] = _Cell(value, text, row)
     missing = [key for key in _ON_EVERY_ROW if key not in by_level[key]]

@@ -9,15 +9,15 @@ import yaml
 from pydantic import ValidationError
 
 from services.common.registry_contracts import GroupIn, ProjectBody, ProjectIn
-from services.warranty.importer.problems import (
-    Import,
+from services.common.spreadsheets import (
     Loc,
     RowProblem,
     Unreadable,
-    _loc,
-    _path,
-    _pydantic,
+    explain_all,
+    loc_of,
+    path_of,
 )
+from services.warranty.importer.problems import Import
 from services.warranty.registry import check_project
 
 
@@ -37,7 +37,7 @@ def read_yaml(text: str) -> Import:
                          "YAML应为一个集团（code、name、projects），或写在group:之下")
     prefix: Loc = ("group",) if isinstance(data.get("group"), dict) else ()
     projects, found = _check_group(data["group"] if prefix else data)
-    problems = [RowProblem(_line(root, prefix + loc), _path(loc), en, zh)
+    problems = [RowProblem(_line(root, prefix + loc), path_of(loc), en, zh)
                 for loc, en, zh in found]
     problems.sort(key=lambda p: p.row or 0)
     return Import(projects, problems, located_by="line")
@@ -49,7 +49,7 @@ def _check_group(data: dict) -> tuple[list[ProjectIn], list[tuple[Loc, str, str]
     try:
         group = GroupIn.model_validate({k: v for k, v in data.items() if k != "projects"})
     except ValidationError as error:
-        group, found = None, _pydantic(error)
+        group, found = None, explain_all(error)
     bodies = data.get("projects") or []
     if not isinstance(bodies, list):
         found.append((("projects",), "Must be a list of projects.", "须为项目列表。"))
@@ -63,7 +63,7 @@ def _check_group(data: dict) -> tuple[list[ProjectIn], list[tuple[Loc, str, str]
         try:
             project = ProjectBody.model_validate(body)
         except ValidationError as error:
-            found += _pydantic(error, at)
+            found += explain_all(error, at)
             continue
         if project.code in codes:
             found.append((at + ("code",), f"The project code {project.code} appears twice.",
@@ -72,7 +72,7 @@ def _check_group(data: dict) -> tuple[list[ProjectIn], list[tuple[Loc, str, str]
         if group is not None:
             projects.append(ProjectIn(**project.model_dump(), group=group.code,
                                       group_name=group.name))
-            found += [(at + _loc(p.field), p.message_en, p.message_zh)
+            found += [(at + loc_of(p.field), p.message_en, p.message_zh)
                       for p in check_project(projects[-1])]
     return projects, found
 
