@@ -148,6 +148,7 @@ def dispatch_import(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
+    from services.common.errors import ServiceUnavailable
     from services.common.settings import CommonSettings
     from services.common.spreadsheets import summary_line
     from services.dispatch import importer
@@ -157,9 +158,18 @@ def dispatch_import(
     except importer.Unreadable as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    settings = CommonSettings()
+    try:
+        # Projects are the warranty service's: ask it, as the dispatch service does.
+        projects = asyncio.run(importer.registry_projects(settings.nats_url,
+                                                          settings.nats_prefix))
+    except (OSError, ServiceUnavailable) as error:
+        typer.echo(f"error: the warranty service must be running to check projects "
+                   f"(NATS_URL={settings.nats_url}): {error}".splitlines()[0], err=True)
+        raise typer.Exit(2) from None
     try:
         checked, saved = asyncio.run(importer.import_sheet(
-            CommonSettings().database_url, sheet, dry_run=dry_run))
+            settings.database_url, sheet, projects=projects, dry_run=dry_run))
     except (OSError, ValueError, SQLAlchemyError) as error:
         cause = getattr(error, "orig", None) or error  # the driver's words, not SQLAlchemy's
         typer.echo(f"error: nothing was imported: {cause}".splitlines()[0], err=True)

@@ -39,11 +39,24 @@ class Bus:
         self.prefix = prefix
 
     @classmethod
-    async def connect(cls, url: str, *, prefix: str = "", name: str = "repairflow") -> Bus:
-        nc = await nats.connect(
-            url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-            connect_timeout=5,
-        )
+    async def connect(cls, url: str, *, prefix: str = "", name: str = "repairflow",
+                      reconnect: bool = True) -> Bus:
+        """Connect; a service (`reconnect`) waits for NATS and follows it through restarts,
+        a command-line tool fails at once with `ServiceUnavailable`."""
+
+        async def on_error(error: Exception) -> None:
+            # nats-py's default prints a traceback on every failed attempt.
+            log.warning("nats connection error", url=url, error=repr(error))
+
+        try:
+            nc = await nats.connect(
+                url, name=name, connect_timeout=5, reconnect_time_wait=0.5,
+                # nats-py only gives up on a server after a positive number of attempts.
+                allow_reconnect=reconnect, max_reconnect_attempts=-1 if reconnect else 1,
+                error_cb=on_error,
+            )
+        except (NatsError, OSError) as exc:
+            raise ServiceUnavailable(url, f"NATS is not reachable: {exc!r}") from exc
         return cls(nc, prefix)
 
     def subject(self, name: str) -> str:

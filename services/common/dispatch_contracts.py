@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+OFFER_ID_MAX = 2**63 - 1  # a PostgreSQL bigint
 DISPATCH_ASSIGNED = "dispatch.assigned.v1"
 DISPATCH_ACCEPTED = "dispatch.accepted.v1"
 DISPATCH_DECLINED = "dispatch.declined.v1"
@@ -141,19 +142,19 @@ class TechnicianList(Message):
 class AssignRepair(Message):
     """Offer a repair to the best technician now (the lifecycle's `dispatch.assign`)."""
 
-    repair_id: str
-    project: str
+    repair_id: str = Field(min_length=1, max_length=36)
+    project: str = Field(min_length=1, max_length=32)
     trade: Trade
     at: AwareDatetime
     emergency: bool = False
-    delegate_to: str | None = None
+    delegate_to: str | None = Field(None, max_length=200)
     arrive_by: AwareDatetime | None = None
 
 
 class NextCandidate(Message):
     """After a decline or an unanswered offer: the next technician, skipping those tried."""
 
-    repair_id: str
+    repair_id: str = Field(min_length=1, max_length=36)
     at: AwareDatetime
     timed_out: bool = Field(False, description="The open offer was not answered in time.")
 
@@ -169,8 +170,8 @@ class Assignment(Message):
 
 
 class RespondToOffer(Message):
-    offer_id: int
-    technician_id: str
+    offer_id: int = Field(ge=1, le=OFFER_ID_MAX)
+    technician_id: str = Field(min_length=1, max_length=32)
     accept: bool
     reason: str | None = Field(None, max_length=500)
 

@@ -31,6 +31,11 @@ def json_endpoint(
     """Wrap a typed handler: parse the command, answer the reply, turn refusals into errors."""
 
     async def handle(request: Request) -> None:
+        if b"\\u0000" in request.data:  # PostgreSQL cannot store NUL in text
+            rejection = Rejection("nul_character", "Text may not contain NUL (\\u0000).",
+                                  "文本中不能包含空字符。", None, 400)
+            await request.respond_error("400", rejection.message_en, data=rejection.to_json())
+            return
         try:
             parsed = command.model_validate_json(request.data)
         except ValidationError as exc:

@@ -17,6 +17,7 @@ from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
 from services.intake import dispatch_endpoints, photo_endpoints, problems, registry_endpoints
 from services.intake.endpoints import Runtime, router
+from services.intake.nul_guard import RefuseNul
 from services.intake.outbox import OutboxRelay
 from services.intake.read_model import follow_events
 from services.intake.storage import DirectoryStore
@@ -76,6 +77,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(RefuseNul)
     app.include_router(router)
     app.include_router(registry_endpoints.router)
     app.include_router(dispatch_endpoints.router)

@@ -4,12 +4,14 @@ the dispatch service, which owns them."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.common.dispatch_contracts import (
     DISPATCH_SUBJECTS,
+    OFFER_ID_MAX,
     Assignment,
     AssignRepair,
     DutyLeader,
@@ -127,37 +129,40 @@ async def put_hours(code: str, hours: ProjectHoursIn, rt: Rt, response: Response
     return await _put(rt, "put_hours", hours, response)
 
 
+OfferId = Annotated[int, Path(ge=1, le=OFFER_ID_MAX)]
+
+
 class Decline(BaseModel):
-    technician_id: str
+    technician_id: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=500, examples=["正在处理另一起紧急维修"])
 
 
 class Accept(BaseModel):
-    technician_id: str
+    technician_id: str = Field(min_length=1, max_length=32)
 
 
 @router.post("/v1/offers/{offer_id}/accept", response_model=Offer,
              summary="A technician accepts an offered repair")
-async def accept_offer(offer_id: int, body: Accept, rt: Rt) -> Offer:
+async def accept_offer(offer_id: OfferId, body: Accept, rt: Rt) -> Offer:
     return await rt.bus.ask(DISPATCH_SUBJECTS["respond"], RespondToOffer(
         offer_id=offer_id, technician_id=body.technician_id, accept=True), Offer)
 
 
 @router.post("/v1/offers/{offer_id}/decline", response_model=Offer,
              summary="A technician declines an offered repair, saying why")
-async def decline_offer(offer_id: int, body: Decline, rt: Rt) -> Offer:
+async def decline_offer(offer_id: OfferId, body: Decline, rt: Rt) -> Offer:
     return await rt.bus.ask(DISPATCH_SUBJECTS["respond"], RespondToOffer(
         offer_id=offer_id, technician_id=body.technician_id, accept=False,
         reason=body.reason), Offer)
 
 
 class AssignBody(BaseModel):
-    repair_id: str
-    project: str
+    repair_id: str = Field(min_length=1, max_length=36)
+    project: str = Field(min_length=1, max_length=32)
     trade: Trade
     at: AwareDatetime | None = None
     emergency: bool = False
-    delegate_to: str | None = None
+    delegate_to: str | None = Field(None, max_length=200)
 
 
 @router.post("/v1/dispatch/assignments", response_model=Assignment,

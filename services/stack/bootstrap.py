@@ -35,7 +35,8 @@ async def migrate(database_url: str) -> None:
 
 
 async def declare_streams(nats_url: str, prefix: str = "") -> None:
-    bus = await Bus.connect(nats_url, prefix=prefix, name="repairflow-bootstrap")
+    bus = await Bus.connect(nats_url, prefix=prefix, name="repairflow-bootstrap",
+                            reconnect=False)
     try:
         await bus.declare_streams()
     finally:

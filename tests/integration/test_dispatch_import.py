@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import pytest
 
 from services.common.settings import to_asyncpg_dsn
+from services.warranty.service import WarrantySettings
+from services.warranty.service import running as warranty_running
 from tests.e2e.processes import ROOT, repairflow
 
 DEMO = ROOT / "deploy" / "demo"
@@ -22,12 +27,24 @@ def at(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def run_import(path: Path, database_url: str, *options: str, last_line: str) -> tuple[int, str]:
-    """The exit code and output, once the line that ends the output has been read."""
-    run = repairflow("dispatch", "import", str(path), *options,
-                     env={"DATABASE_URL": database_url})
-    run.wait_for(last_line, timeout=60)
-    return run.process.wait(timeout=30), "".join(run.lines)
+@pytest.fixture
+async def import_env(settings: dict, demo_database: str) -> AsyncIterator[dict[str, str]]:
+    """The CLI's environment, with the warranty service it asks for the projects running."""
+    async with warranty_running(WarrantySettings(**settings)):
+        yield {"DATABASE_URL": demo_database, "NATS_URL": settings["nats_url"],
+               "REPAIRFLOW_NATS_PREFIX": settings["nats_prefix"]}
+
+
+async def run_import(path: Path, env: dict[str, str], *options: str, last_line: str
+                     ) -> tuple[int, str]:
+    """The exit code and output, once the line that ends the output has been read (off the
+    event loop, which serves the warranty service the CLI asks)."""
+    def run() -> tuple[int, str]:
+        process = repairflow("dispatch", "import", str(path), *options, env=env)
+        process.wait_for(last_line, timeout=60)
+        return process.process.wait(timeout=30), "".join(process.lines)
+
+    return await asyncio.to_thread(run)
 
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -56,8 +73,8 @@ async def dispatch_rows(database_url: str) -> dict[str, list[tuple]]:
             for table in ("teams", "technicians", "on_call", "leave", "duty_leaders")}
 
 
-async def test_the_technicians_sample_is_imported(demo_database: str):
-    code, output = run_import(TECHNICIANS, demo_database, last_line=r"^imported")
+async def test_the_technicians_sample_is_imported(demo_database: str, import_env: dict):
+    code, output = await run_import(TECHNICIANS, import_env, last_line=r"^imported")
 
     assert code == 0, output
     assert "technician T-SH-05 created" in output
@@ -75,7 +92,8 @@ async def test_the_technicians_sample_is_imported(demo_database: str):
     ]
 
 
-async def test_a_roster_with_bad_rows_changes_nothing(demo_database: str, tmp_path: Path):
+async def test_a_roster_with_bad_rows_changes_nothing(demo_database: str, import_env: dict,
+                                                     tmp_path: Path):
     before = await dispatch_rows(demo_database)
     rows = sample(ROSTER)
     rows[0]["ends_at"] = "2026-12-01 08:00"  # row 2: ends before it starts
@@ -86,7 +104,7 @@ async def test_a_roster_with_bad_rows_changes_nothing(demo_database: str, tmp_pa
     rows[6]["kind"] = "leader"  # row 8
     bad = write_csv(tmp_path / "roster.csv", rows)
 
-    code, output = run_import(bad, demo_database, last_line="nothing was imported")
+    code, output = await run_import(bad, import_env, last_line="nothing was imported")
 
     assert code == 1, output
     for line in ("row 2, ends_at:", "row 4, technician: T-BJ-01 is not a technician of team",
@@ -98,16 +116,16 @@ async def test_a_roster_with_bad_rows_changes_nothing(demo_database: str, tmp_pa
 
 
 async def test_a_dry_run_changes_nothing_and_the_import_replaces_the_rosters(
-        demo_database: str):
+        demo_database: str, import_env: dict):
     before = await dispatch_rows(demo_database)
 
-    code, output = run_import(ROSTER, demo_database, "--dry-run", last_line="would import")
+    code, output = await run_import(ROSTER, import_env, "--dry-run", last_line="would import")
 
     assert code == 0, output
     assert "no problems; would import the rosters of 3 teams: 4 on-call shifts" in output
     assert await dispatch_rows(demo_database) == before
 
-    code, output = run_import(ROSTER, demo_database, last_line=r"^imported")
+    code, output = await run_import(ROSTER, import_env, last_line=r"^imported")
 
     assert code == 0, output
     assert "team SH-ENG: roster replaced by 3 on-call shifts, 1 leave" in output
@@ -126,7 +144,8 @@ async def test_a_dry_run_changes_nothing_and_the_import_replaces_the_rosters(
         ("T-BJ-01", "2026-12-07", "2026-12-08"), ("T-SH-02", "2026-12-03", "2026-12-04")]
 
 
-async def test_a_new_team_then_its_technicians(demo_database: str, tmp_path: Path):
+async def test_a_new_team_then_its_technicians(demo_database: str, import_env: dict,
+                                               tmp_path: Path):
     teams = tmp_path / "teams.csv"
     teams.write_text("team,team_name,kind,party_name,projects\n"
                      "KL-DW,坚朗门窗维修队,contractor,坚朗门窗公司,SH-LJ\n", encoding="utf-8")
@@ -135,14 +154,14 @@ async def test_a_new_team_then_its_technicians(demo_database: str, tmp_path: Pat
              trades="doors_windows")])
 
     # Before its team exists, the technician is refused.
-    code, output = run_import(technicians, demo_database, last_line="nothing was imported")
+    code, output = await run_import(technicians, import_env, last_line="nothing was imported")
     assert code == 1, output
     assert "row 2, team: Unknown team 'KL-DW'" in output
 
-    code, output = run_import(teams, demo_database, last_line=r"^imported")
+    code, output = await run_import(teams, import_env, last_line=r"^imported")
     assert code == 0, output
     assert "team KL-DW created" in output
-    code, output = run_import(technicians, demo_database, last_line=r"^imported")
+    code, output = await run_import(technicians, import_env, last_line=r"^imported")
     assert code == 0, output
     assert await fetch(demo_database, "SELECT t.id, t.team_id, m.party_name"
                                       " FROM dispatch.technicians t JOIN dispatch.teams m"
@@ -150,17 +169,17 @@ async def test_a_new_team_then_its_technicians(demo_database: str, tmp_path: Pat
         ("C-KL-01", "KL-DW", "坚朗门窗公司")]
 
 
-async def test_an_unreadable_file_is_one_line_and_exit_2(demo_database: str, tmp_path: Path):
+async def test_an_unreadable_file_is_one_line_and_exit_2(import_env: dict, tmp_path: Path):
     missing = tmp_path / "missing.csv"
     unknown = tmp_path / "who.csv"
     unknown.write_text("who,when\nT-SH-01,today\n", encoding="utf-8")
 
-    code, output = run_import(missing, demo_database, last_line="error:")
+    code, output = await run_import(missing, import_env, last_line="error:")
     assert code == 2
     assert output.strip().splitlines() == [
         f"error: {missing}: no such file / {missing}：文件不存在"]
 
-    code, output = run_import(unknown, demo_database, last_line="error:")
+    code, output = await run_import(unknown, import_env, last_line="error:")
     assert code == 2
     (line,) = output.strip().splitlines()
     assert line.startswith(f"error: {unknown}: row 1 is not the header of a dispatch sheet")

@@ -153,3 +153,21 @@ async def test_without_the_warranty_service_a_report_is_refused_and_nothing_stor
     assert response.json()["code"] == "service_unavailable"
     assert response.headers["retry-after"]
     assert await count_rows(demo_database, "intake.repairs") == 0
+
+
+async def test_nul_characters_are_refused_wherever_they_come(stack: Stack):
+    """Found by the schemathesis run: PostgreSQL cannot store NUL, which became a 5xx."""
+    for method, url, kwargs, field in (
+        ("GET", "/v1/repairs", {"params": {"project": "\x00"}}, "query"),
+        ("GET", "/v1/repairs/%00", {}, "path"),
+        ("GET", "/v1/teams", {"params": {"project": "a\x00"}}, "query"),
+        ("POST", "/v1/repairs", {"json": {**REPORT, "description": "漏水\x00"}}, "body"),
+    ):
+        response = await stack.api.request(method, url, **kwargs)
+        assert response.status_code == 422, (url, response.text)
+        assert response.json()["code"] == "nul_character"
+        assert response.json()["field"] == field
+    reply = await stack.bus.nc.request(stack.bus.subject("warranty.registry.get_project"),
+                                       b'{"code": "\\u0000"}', timeout=2)
+    assert reply.headers["Nats-Service-Error-Code"] == "400"
+    assert await count_rows(stack.database_url, "intake.repairs") == 0

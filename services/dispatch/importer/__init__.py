@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.bus import Bus
+from services.common.contracts import WARRANTY_LIST_PROJECTS
 from services.common.db import make_engine, make_sessionmaker
+from services.common.registry_contracts import ListProjects, ProjectList
 from services.common.spreadsheets import RowProblem, Unreadable
 from services.dispatch import repository
 from services.dispatch.importer.check import Checked, Known, check_sheet
 from services.dispatch.importer.sheet import KINDS, Kind, Sheet, parse_sheet, read_sheet
-from services.warranty import repository as registry
 
 __all__ = [
     "KINDS",
@@ -38,6 +40,7 @@ __all__ = [
     "check_sheet",
     "import_sheet",
     "known_in",
+    "registry_projects",
     "parse_sheet",
     "read_csv",
     "read_sheet",
@@ -49,27 +52,26 @@ def read_csv(text: str, known: Known) -> Checked:
     return check_sheet(parse_sheet(text), known)
 
 
-async def known_in(session: AsyncSession) -> Known:
-    """The registry's projects, the teams and each team's active technicians, as the
-    database holds them now (read directly, as `registry import` and `demo load` write)."""
-    projects = await registry.list_projects(session=session)
+async def known_in(session: AsyncSession, projects: frozenset[str]) -> Known:
+    """The registry's projects (as the warranty service told them), and the teams and each
+    team's active technicians as dispatch's tables hold them now."""
     teams = await repository.list_teams(session=session, project=None)
     members: dict[str, set[str]] = {}
     for technician in await repository.find_technicians(session=session):
         if technician.team_id:
             members.setdefault(technician.team_id, set()).add(technician.id)
-    return Known(frozenset(p.code for p in projects), frozenset(t.id for t in teams),
+    return Known(projects, frozenset(t.id for t in teams),
                  {team: frozenset(ids) for team, ids in members.items()})
 
 
-async def import_sheet(database_url: str, sheet: Sheet, *, dry_run: bool = False
-                       ) -> tuple[Checked, list[str]]:
+async def import_sheet(database_url: str, sheet: Sheet, *, projects: frozenset[str],
+                       dry_run: bool = False) -> tuple[Checked, list[str]]:
     """Check the sheet against the database and, if it has no problem and this is not a dry
     run, save it in the same transaction. Returns what was checked and one line per save."""
     engine = make_engine(database_url, pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session:  # closing it unsaved rolls back
-            checked = check_sheet(sheet, await known_in(session))
+            checked = check_sheet(sheet, await known_in(session, projects))
             if checked.problems or dry_run:
                 return checked, []
             saved = await _save(session, checked)
@@ -93,3 +95,14 @@ async def _save(session: AsyncSession, checked: Checked) -> list[str]:
                      f"shifts, {len(roster.leave)} leave, {len(roster.duty_leaders)} "
                      "duty-leader days")
     return saved
+
+
+async def registry_projects(nats_url: str, prefix: str) -> frozenset[str]:
+    """The project codes the warranty service, which owns the registry, knows."""
+    bus = await Bus.connect(nats_url, prefix=prefix, name="repairflow-dispatch-import",
+                            reconnect=False)
+    try:
+        listed = await bus.ask(WARRANTY_LIST_PROJECTS, ListProjects(), ProjectList)
+    finally:
+        await bus.close()
+    return frozenset(p.code for p in listed.projects)
