@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.bus import Bus
@@ -46,6 +47,8 @@ from services.dispatch.assignment import choose
 from services.dispatch.models import Need, OfferRecord, Technician
 from services.dispatch.roster import check_roster, unknown
 from services.dispatch.who import load_pool
+
+log = structlog.get_logger(__name__)
 
 
 class DispatchHandlers:
@@ -153,7 +156,11 @@ class DispatchHandlers:
                        reason: str | None = None) -> None:
         event = DispatchEvent(repair_id=offer.repair_id, offer_id=offer.id,
                               technician_id=offer.technician_id, at=at, reason=reason)
-        await self.bus.publish_event(subject, event, msg_id=f"offer-{offer.id}:{subject}")
+        try:
+            await self.bus.publish_event(subject, event, msg_id=f"offer-{offer.id}:{subject}")
+        except Exception as exc:  # noqa: BLE001 - the change is committed; say so, not fail
+            log.warning("dispatch event not published", subject=subject, offer_id=offer.id,
+                        repair_id=offer.repair_id, error=repr(exc))
 
     # --- questions ------------------------------------------------------------------------
 

@@ -24,12 +24,23 @@ async def follow_events(*, bus: Bus, sessions: async_sessionmaker, stop: asyncio
     """Apply events until `stop` is set; each is acknowledged after its commit (at least
     once, and applying one twice changes nothing). A stop event, not cancellation, ends
     the loop: the NATS client turns a cancelled fetch into a timeout."""
-    subscription = await bus.js.pull_subscribe(
-        bus.subject(REPAIR_OVERDUE), durable=bus.stream(CONSUMER).replace(".", "_"),
-        stream=bus.stream("REPAIRS"),
-        config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-                              max_deliver=20, ack_wait=30),
-    )
+    while True:  # the stream may not exist yet (declared by `up` or a deploy step)
+        try:
+            subscription = await bus.js.pull_subscribe(
+                bus.subject(REPAIR_OVERDUE), durable=bus.stream(CONSUMER).replace(".", "_"),
+                stream=bus.stream("REPAIRS"),
+                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
+                                      deliver_policy=DeliverPolicy.ALL, max_deliver=20,
+                                      ack_wait=30),
+            )
+            break
+        except Exception as exc:  # noqa: BLE001 - retried until the stream is there
+            log.warning("read model cannot subscribe yet", error=repr(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=2)
+                return
+            except TimeoutError:
+                continue
     try:
         while not stop.is_set():
             try:

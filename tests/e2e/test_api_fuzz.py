@@ -20,8 +20,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def intake_url(servers, demo_database: str, nats_prefix: str, task_queue: str, tmp_path
+def intake_url(servers, demo_database: str, bus, nats_prefix: str, task_queue: str, tmp_path
                ) -> Iterator[str]:
+    """Intake, warranty and dispatch as processes; `bus` has declared this test's streams."""
     port = free_port()
     env = {"DATABASE_URL": demo_database, "NATS_URL": servers.nats_url,
            "TEMPORAL_ADDRESS": servers.temporal_address, "REPAIRFLOW_NATS_PREFIX": nats_prefix,
@@ -46,6 +47,8 @@ def intake_url(servers, demo_database: str, nats_prefix: str, task_queue: str, t
     finally:
         for process in processes:
             process.stop()
+        for process in processes:  # shown by pytest when the test fails
+            print("".join(line for line in process.lines if '"level": "info"' not in line)[-3000:])
 
 
 def test_no_request_gets_a_server_error(intake_url: str):

@@ -213,3 +213,27 @@ async def test_a_technician_with_open_orders_cannot_be_removed_until_they_are_do
         "id": "TMP", "name": "临时", "kind": "contractor", "projects": ["SH-LJ"]})
     assert empty.status_code == 201
     assert (await stack.api.delete("/v1/teams/TMP")).status_code == 204
+
+
+async def test_an_event_that_cannot_be_published_does_not_undo_or_hide_a_committed_answer(
+    demo_database: str, servers
+):
+    """Found by the schemathesis run: with no DISPATCH stream the accept was committed but
+    the caller was told it failed."""
+    from services.common.bus import Bus
+    from services.common.dispatch_contracts import AssignRepair, RespondToOffer
+    from services.dispatch.handlers import DispatchHandlers
+
+    engine = make_engine(demo_database)
+    bus = await Bus.connect(servers.nats_url, prefix="nostreams")  # no streams declared
+    try:
+        handlers = DispatchHandlers(make_sessionmaker(engine), bus)
+        offer = await handlers.assign(AssignRepair(
+            repair_id="r-x", project="SH-LJ", trade="plumbing", at=moment(time(10, 0))))
+        assert offer.technician_id == "T-SH-01"
+        accepted = await handlers.respond(RespondToOffer(
+            offer_id=offer.offer_id, technician_id="T-SH-01", accept=True))
+        assert accepted.state == "accepted"
+    finally:
+        await bus.close()
+        await engine.dispose()
