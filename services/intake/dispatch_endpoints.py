@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.common.dispatch_contracts import (
     DISPATCH_SUBJECTS,
@@ -132,12 +132,18 @@ async def put_hours(code: str, hours: ProjectHoursIn, rt: Rt, response: Response
 OfferId = Annotated[int, Path(ge=1, le=OFFER_ID_MAX)]
 
 
-class Decline(BaseModel):
+class Body(BaseModel):
+    """HTTP shapes strip whitespace as the contracts they become do."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+
+class Decline(Body):
     technician_id: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=500, examples=["正在处理另一起紧急维修"])
 
 
-class Accept(BaseModel):
+class Accept(Body):
     technician_id: str = Field(min_length=1, max_length=32)
 
 
@@ -156,7 +162,7 @@ async def decline_offer(offer_id: OfferId, body: Decline, rt: Rt) -> Offer:
         reason=body.reason), Offer)
 
 
-class AssignBody(BaseModel):
+class AssignBody(Body):
     repair_id: str = Field(min_length=1, max_length=36)
     project: str = Field(min_length=1, max_length=32)
     trade: Trade

@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from services.common.errors import Rejection, ServiceUnavailable
@@ -74,6 +75,14 @@ def install(app: FastAPI) -> None:
             f"{first['field']}: {first['message']}", f"{first['field']}：{first['message_zh']}",
             first["field"], errors=errors,
         )
+
+    @app.exception_handler(ValidationError)
+    async def _contract(_: Request, exc: ValidationError) -> JSONResponse:
+        # A request that passed the HTTP shape but not the contract it becomes.
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        return problem(422, "invalid_field", "Invalid request", f"{field}: {first['msg']}",
+                       f"{field}：{_ZH.get(first['type'], '格式不正确')}", field)
 
     @app.exception_handler(Rejection)
     async def _rejected(_: Request, exc: Rejection) -> JSONResponse:

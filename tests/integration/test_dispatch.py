@@ -237,3 +237,12 @@ async def test_an_event_that_cannot_be_published_does_not_undo_or_hide_a_committ
     finally:
         await bus.close()
         await engine.dispose()
+
+
+async def test_blank_technician_ids_are_refused_not_crashed_on(stack: Stack):
+    """Found by the schemathesis run: a blank id passed HTTP checks, not the contract."""
+    offer = await assign(stack, "r-blank", time(10, 0))
+    for body in ({"technician_id": "\n"}, {"technician_id": "   "}):
+        response = await stack.api.post(f"/v1/offers/{offer['offer_id']}/accept", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "technician_id"
