@@ -4,12 +4,19 @@ today). Shapes only; the rules live in services/dispatch."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 OFFER_ID_MAX = 2**63 - 1  # a PostgreSQL bigint
@@ -21,6 +28,16 @@ DISPATCH_TIMED_OUT = "dispatch.timed_out.v1"
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _plausible(moment: datetime) -> datetime:
+    """A dispatch moment within this century: rosters are looked up a month either side."""
+    if not datetime(2000, 1, 1, tzinfo=UTC) <= moment <= datetime(2100, 1, 1, tzinfo=UTC):
+        raise ValueError("must be between 2000 and 2100")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 
 class Trade(StrEnum):
@@ -145,7 +162,7 @@ class AssignRepair(Message):
     repair_id: str = Field(min_length=1, max_length=36)
     project: str = Field(min_length=1, max_length=32)
     trade: Trade
-    at: AwareDatetime
+    at: Moment
     emergency: bool = False
     delegate_to: str | None = Field(None, max_length=200)
     arrive_by: AwareDatetime | None = None
@@ -155,7 +172,7 @@ class NextCandidate(Message):
     """After a decline or an unanswered offer: the next technician, skipping those tried."""
 
     repair_id: str = Field(min_length=1, max_length=36)
-    at: AwareDatetime
+    at: Moment
     timed_out: bool = Field(False, description="The open offer was not answered in time.")
 
 

@@ -246,3 +246,10 @@ async def test_blank_technician_ids_are_refused_not_crashed_on(stack: Stack):
         response = await stack.api.post(f"/v1/offers/{offer['offer_id']}/accept", json=body)
         assert response.status_code == 422, response.text
         assert response.json()["field"] == "technician_id"
+
+
+async def test_an_assignment_at_an_absurd_moment_is_refused(stack: Stack):
+    response = await stack.api.post("/v1/dispatch/assignments", json={
+        "repair_id": "r-far", "project": "SH-LJ", "trade": "plumbing",
+        "at": "9999-12-31T23:00:00+08:00"})
+    assert response.status_code == 422 and response.json()["field"] == "at"
