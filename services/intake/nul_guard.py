@@ -25,11 +25,10 @@ class RefuseNul:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if b"\x00" in unquote_to_bytes(scope.get("raw_path") or b"") or (
-                b"\x00" in unquote_to_bytes(scope.get("query_string", b""))):
-            where = "path" if b"\x00" in unquote_to_bytes(scope.get("raw_path") or b"") \
-                else "query"
-            return await _refuse(send, where)
+        for where, raw in (("path", scope.get("raw_path") or b""),
+                           ("query", scope.get("query_string", b""))):
+            if b"\x00" in unquote_to_bytes(raw):
+                return await _refuse(send, where)
         headers = dict(scope.get("headers") or [])
         if not headers.get(b"content-type", b"").startswith(b"application/json"):
             return await self.app(scope, receive, send)

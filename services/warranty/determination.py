@@ -83,6 +83,7 @@ class CategoryFacts:
     name_zh: str
     trade: str
     warranty_category: str
+    always_emergency: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from services.common.registry_contracts import (
     WarrantyDecision,
 )
 from services.warranty import repository
-from services.warranty.categories import BY_CODE
 from services.warranty.determination import CategoryFacts, determine
 from services.warranty.models import Building, CommonArea, Project, Unit
 from services.warranty.registry import category_facts, check_project, site_facts
@@ -38,15 +37,12 @@ class RegistryHandlers:
             project, building, _, _ = await find_place(
                 session, command.project, command.building, command.unit, command.common_area)
         category = find_category(project, command.category)
-        starter = BY_CODE.get(category.code)
-        own = next((c for c in project.categories if c["code"] == category.code), {})
         return ReportLocated(
             project=project.code, project_name=project.name, time_zone=project.time_zone,
             building=building.code, unit=command.unit,
             common_area=None if command.unit else command.common_area,
             category=category.code, trade=category.trade,
-            always_emergency=starter.always_emergency if starter
-            else own.get("always_emergency", False),
+            always_emergency=category.always_emergency,
         )
 
     async def put_project(self, command: ProjectIn) -> ProjectSaved:

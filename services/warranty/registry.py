@@ -127,11 +127,11 @@ def category_facts(project: Project, code: str) -> CategoryFacts | None:
     starter = BY_CODE.get(code)
     if starter:
         return CategoryFacts(starter.code, starter.name_en, starter.name_zh, starter.trade,
-                             starter.warranty_category)
+                             starter.warranty_category, starter.always_emergency)
     own = next((c for c in project.categories if c["code"] == code), None)
     if own:
         return CategoryFacts(own["code"], own["name_en"], own["name_zh"], own["trade"],
-                             own["warranty_category"])
+                             own["warranty_category"], own.get("always_emergency", False))
     return None
 
 
