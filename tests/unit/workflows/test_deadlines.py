@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.common.business_calendar import WorkCalendar
+from services.common.service_levels import ServiceLevelPolicy
 from workflows.deadlines import arrive_by
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -62,6 +64,23 @@ def test_hours_are_judged_in_the_project_zone_not_in_utc():
 def test_a_year_the_calendar_does_not_know_falls_back_to_weekdays():
     assert minutes_allowed(at("2031-06-02 10:00")) == 20  # a Monday
     assert minutes_allowed(at("2031-06-01 10:00")) == 60  # a Sunday
+    deadline = arrive_by(received_at=at("2031-06-02 10:00"), emergency=False,
+                         time_zone="Asia/Shanghai")
+    assert deadline.provisional and "2031 is not published" in deadline.rule
+
+
+def test_the_project_calendar_and_policy_are_honoured():
+    typhoon_day = WorkCalendar(extra_days_off=frozenset({date(2026, 11, 23)}))
+    received = at("2026-11-23 10:00")
+    deadline = arrive_by(received_at=received, emergency=False, time_zone="Asia/Shanghai",
+                         calendar=typhoon_day)
+    assert deadline.due_at - received == timedelta(hours=1)
+    quick = ServiceLevelPolicy.model_validate(
+        {"targets": {"emergency": {"arrive": {"minutes": 5}}}})
+    deadline = arrive_by(received_at=received, emergency=True, time_zone="Asia/Shanghai",
+                         policy=quick)
+    assert deadline.due_at - received == timedelta(minutes=5)
+    assert "the project's policy" in deadline.rule
 
 
 def test_a_time_without_a_zone_is_refused():
