@@ -30,6 +30,14 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class Scoped(Message):
+    """A command made for a caller whose API key covers some projects only."""
+
+    within: list[str] | None = Field(
+        None, description="Only these projects' data (the caller's API-key scope); absent "
+                          "means unrestricted.")
+
+
 def _plausible(moment: datetime) -> datetime:
     """A dispatch moment within this century: rosters are looked up a month either side."""
     if not datetime(2000, 1, 1, tzinfo=UTC) <= moment <= datetime(2100, 1, 1, tzinfo=UTC):
@@ -130,12 +138,32 @@ class RosterIn(Message):
     duty_leaders: list[DutyLeaderIn] = []
 
 
+# The documents above are also what GETs return and imports read, so the scope rides on
+# these subclasses: the same JSON plus `within`, which intake sets from the caller's key.
+
+
+class PutTeam(TeamIn, Scoped):
+    """`dispatch.teams.put`: a team, on behalf of a caller."""
+
+
+class PutTechnician(TechnicianIn, Scoped):
+    """`dispatch.technicians.put`: a technician, on behalf of a caller."""
+
+
+class PutRoster(RosterIn, Scoped):
+    """`dispatch.rosters.put`: a team's roster, on behalf of a caller."""
+
+
+class PutHours(ProjectHoursIn, Scoped):
+    """`dispatch.hours.put`: a project's working hours; the project must be within."""
+
+
 class Saved(Message):
     id: str
     created: bool
 
 
-class ListTeams(Message):
+class ListTeams(Scoped):
     project: str | None = None
 
 
@@ -143,11 +171,11 @@ class Teams(Message):
     teams: list[TeamIn]
 
 
-class GetRoster(Message):
+class GetRoster(Scoped):
     team: str
 
 
-class FindTechnicians(Message):
+class FindTechnicians(Scoped):
     project: str | None = None
     trade: Trade | None = None
 
@@ -156,7 +184,7 @@ class TechnicianList(Message):
     technicians: list[TechnicianIn]
 
 
-class AssignRepair(Message):
+class AssignRepair(Scoped):
     """Offer a repair to the best technician now (the lifecycle's `dispatch.assign`)."""
 
     repair_id: str = Field(min_length=1, max_length=36)
@@ -168,7 +196,7 @@ class AssignRepair(Message):
     arrive_by: AwareDatetime | None = None
 
 
-class NextCandidate(Message):
+class NextCandidate(Scoped):
     """After a decline or an unanswered offer: the next technician, skipping those tried."""
 
     repair_id: str = Field(min_length=1, max_length=36)
@@ -186,7 +214,7 @@ class Assignment(Message):
     available_from: datetime | None = None
 
 
-class RespondToOffer(Message):
+class RespondToOffer(Scoped):
     offer_id: int = Field(ge=1, le=OFFER_ID_MAX)
     technician_id: str = Field(min_length=1, max_length=32)
     accept: bool
@@ -209,11 +237,11 @@ class Orders(Message):
     orders: list[Offer]
 
 
-class RemoveTechnician(Message):
+class RemoveTechnician(Scoped):
     technician_id: str
 
 
-class RemoveTeam(Message):
+class RemoveTeam(Scoped):
     team: str
 
 
@@ -221,11 +249,11 @@ class Removed(Message):
     id: str
 
 
-class TechnicianOrders(Message):
+class TechnicianOrders(Scoped):
     technician_id: str
 
 
-class WhoLeads(Message):
+class WhoLeads(Scoped):
     team: str
     day: date
 

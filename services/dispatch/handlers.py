@@ -24,7 +24,10 @@ from services.common.dispatch_contracts import (
     NextCandidate,
     Offer,
     Orders,
-    ProjectHoursIn,
+    PutHours,
+    PutRoster,
+    PutTeam,
+    PutTechnician,
     Removed,
     RemoveTeam,
     RemoveTechnician,
@@ -51,6 +54,33 @@ from services.dispatch.who import load_pool
 log = structlog.get_logger(__name__)
 
 
+# The caller's scope (`within`, from their API key; None means unrestricted). Records outside
+# it are answered as unknown, so that a key cannot tell another group's ids exist.
+
+
+def _serves(projects: list[str], within: list[str] | None) -> bool:
+    """Visible to the caller: serves at least one project within."""
+    return within is None or not set(projects).isdisjoint(within)
+
+
+def _owns(projects: list[str], within: list[str] | None) -> bool:
+    """Changeable by the caller: every project is within."""
+    return within is None or set(projects) <= set(within)
+
+
+def _require(projects: list[str], within: list[str] | None, field: str) -> None:
+    """Refuse a command naming a project outside the caller's scope."""
+    for code in projects:
+        if not _owns([code], within):
+            raise out_of_scope(field, code)
+
+
+def out_of_scope(field: str, code: str | None = None) -> Rejection:
+    name = f" {code!r}" if code else ""
+    return Rejection("project_out_of_scope", f"Project{name} is outside this API key's scope.",
+                     f"项目{f'“{code}”' if code else ''}不在此API密钥的授权范围内。", field, 403)
+
+
 class DispatchHandlers:
     def __init__(self, sessions: async_sessionmaker, bus: Bus) -> None:
         self.sessions = sessions
@@ -60,6 +90,7 @@ class DispatchHandlers:
 
     async def assign(self, command: AssignRepair) -> Assignment:
         """Offer the repair to the best technician now; a retry returns the same offer."""
+        _require([command.project], command.within, "project")
         async with self.sessions.begin() as session:
             need = await repository.remember_need(session=session, need=Need(
                 repair_id=command.repair_id, project=command.project, trade=command.trade.value,
@@ -83,6 +114,8 @@ class DispatchHandlers:
             if need is None:
                 raise Rejection("not_assigned", "This repair was never assigned.",
                                 "该报修尚未派工。", "repair_id", 409)
+            if not _owns([need.project], command.within):
+                raise out_of_scope("repair_id")  # without naming another group's project
             offers = await repository.offers_of(session=session, repair_id=command.repair_id,
                                                 lock=True)
             timed_out = [o for o in offers if o.state == "offered"] if command.timed_out else []
@@ -109,6 +142,10 @@ class DispatchHandlers:
         async with self.sessions.begin() as session:
             offer = await repository.get_offer(session=session, offer_id=command.offer_id,
                                                lock=True)
+            if offer is not None and command.within is not None:
+                need = await repository.get_need(session=session, repair_id=offer.repair_id)
+                if need is None or not _owns([need.project], command.within):
+                    offer = None
             if offer is None:
                 raise unknown("offer", str(command.offer_id), "offer_id", 404)
             if offer.technician_id != command.technician_id:
@@ -168,6 +205,10 @@ class DispatchHandlers:
         async with self.sessions() as session:
             leader = await repository.duty_leader(session=session, team=command.team,
                                                   day=command.day)
+            if leader is not None and command.within is not None:
+                team = await repository.get_team(session=session, team_id=command.team)
+                if team is None or not _serves(team.projects, command.within):
+                    leader = None  # the answer for a team that does not exist
             if leader is None:
                 raise Rejection(
                     "no_duty_leader", f"Team {command.team} has no duty leader on {command.day}.",
@@ -180,11 +221,13 @@ class DispatchHandlers:
 
     async def orders(self, command: TechnicianOrders) -> Orders:
         async with self.sessions() as session:
-            if await repository.get_technician(session=session,
-                                               technician_id=command.technician_id) is None:
+            technician = await repository.get_technician(session=session,
+                                                         technician_id=command.technician_id)
+            if technician is None or not _serves(technician.projects, command.within):
                 raise unknown("technician", command.technician_id, "technician_id", 404)
             rows = await repository.open_orders(session=session,
-                                                technician_id=command.technician_id)
+                                                technician_id=command.technician_id,
+                                                within=command.within)
         return Orders(technician_id=command.technician_id, orders=[_offer_view(o) for o in rows])
 
     # --- teams, technicians, rosters, hours -----------------------------------------------
@@ -197,22 +240,33 @@ class DispatchHandlers:
             if code not in known:
                 raise unknown("project", code, f"{field}[{i}]" if field == "projects" else field)
 
-    async def put_team(self, command: TeamIn) -> Saved:
+    async def put_team(self, command: PutTeam) -> Saved:
+        _require(command.projects, command.within, "projects")
         await self._check_projects(command.projects, "projects")
         async with self.sessions.begin() as session:
+            existing = await repository.get_team(session=session, team_id=command.id)
+            if existing is not None and not _owns(existing.projects, command.within):
+                raise unknown("team", command.id, "id", 404)
             return Saved(id=command.id, created=await repository.upsert_team(
                 session=session, team=command))
 
     async def list_teams(self, command: ListTeams) -> Teams:
         async with self.sessions() as session:
-            rows = await repository.list_teams(session=session, project=command.project)
+            rows = await repository.list_teams(session=session, project=command.project,
+                                               within=command.within)
         return Teams(teams=[TeamIn(id=t.id, name=t.name, kind=t.kind, party_name=t.party_name,
                                    projects=list(t.projects)) for t in rows])
 
-    async def put_technician(self, command: TechnicianIn) -> Saved:
+    async def put_technician(self, command: PutTechnician) -> Saved:
+        _require(command.projects, command.within, "projects")
         await self._check_projects(command.projects, "projects")
         async with self.sessions.begin() as session:
-            if await repository.get_team(session=session, team_id=command.team) is None:
+            existing = await repository.get_technician(session=session,
+                                                       technician_id=command.id)
+            if existing is not None and not _owns(existing.projects, command.within):
+                raise unknown("technician", command.id, "id", 404)
+            team = await repository.get_team(session=session, team_id=command.team)
+            if team is None or not _serves(team.projects, command.within):
                 raise unknown("team", command.team, "team")
             return Saved(id=command.id, created=await repository.upsert_technician(
                 session=session, technician=command))
@@ -221,7 +275,7 @@ class DispatchHandlers:
         async with self.sessions() as session:
             rows = await repository.find_technicians(
                 session=session, project=command.project,
-                trade=command.trade.value if command.trade else None)
+                trade=command.trade.value if command.trade else None, within=command.within)
         return TechnicianList(technicians=[_technician_view(t) for t in rows])
 
     async def remove_technician(self, command: RemoveTechnician) -> Removed:
@@ -229,7 +283,8 @@ class DispatchHandlers:
         async with self.sessions.begin() as session:
             technician = await repository.get_technician(session=session,
                                                          technician_id=command.technician_id)
-            if technician is None or not technician.active:
+            if (technician is None or not technician.active
+                    or not _owns(technician.projects, command.within)):
                 raise unknown("technician", command.technician_id, "technician_id", 404)
             if await repository.open_orders(session=session, technician_id=technician.id):
                 raise Rejection("has_open_orders",
@@ -243,7 +298,8 @@ class DispatchHandlers:
 
     async def remove_team(self, command: RemoveTeam) -> Removed:
         async with self.sessions.begin() as session:
-            if await repository.get_team(session=session, team_id=command.team) is None:
+            team = await repository.get_team(session=session, team_id=command.team)
+            if team is None or not _owns(team.projects, command.within):
                 raise unknown("team", command.team, "team", 404)
             if await repository.find_technicians(session=session, team=command.team):
                 raise Rejection("team_not_empty", f"Team {command.team} still has technicians.",
@@ -251,9 +307,10 @@ class DispatchHandlers:
             await repository.delete_team(session=session, team_id=command.team)
         return Removed(id=command.team)
 
-    async def put_roster(self, command: RosterIn) -> Saved:
+    async def put_roster(self, command: PutRoster) -> Saved:
         async with self.sessions.begin() as session:
-            if await repository.get_team(session=session, team_id=command.team) is None:
+            team = await repository.get_team(session=session, team_id=command.team)
+            if team is None or not _owns(team.projects, command.within):
                 raise unknown("team", command.team, "team")
             members = {t.id for t in await repository.find_technicians(session=session,
                                                                       team=command.team)}
@@ -267,7 +324,8 @@ class DispatchHandlers:
 
     async def get_roster(self, command: GetRoster) -> RosterIn:
         async with self.sessions() as session:
-            if await repository.get_team(session=session, team_id=command.team) is None:
+            team = await repository.get_team(session=session, team_id=command.team)
+            if team is None or not _serves(team.projects, command.within):
                 raise unknown("team", command.team, "team", 404)
             on_call, leave, leaders = await repository.roster_of(session=session,
                                                                  team=command.team)
@@ -279,7 +337,8 @@ class DispatchHandlers:
                     "last_day": v.last_day} for v in leave],
             duty_leaders=[{"day": d.day, "technician": d.technician_id} for d in leaders])
 
-    async def put_hours(self, command: ProjectHoursIn) -> Saved:
+    async def put_hours(self, command: PutHours) -> Saved:
+        _require([command.project], command.within, "project")
         if command.day_end <= command.day_start:
             raise Rejection("inverted_hours", "Working hours must end after they start.",
                             "下班时间必须晚于上班时间。", "day_end", 422)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel
 from sqlalchemy import any_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,24 +32,33 @@ async def _upsert(session: AsyncSession, model, values: dict, key: str) -> bool:
     return not existed
 
 
+def _document(document: BaseModel, kind: type[BaseModel], **dump) -> dict:
+    """The document's own fields: a command built on it (`PutTeam`) also carries `within`."""
+    return document.model_dump(mode="json", include=set(kind.model_fields), **dump)
+
+
 async def upsert_team(*, session: AsyncSession, team: TeamIn) -> bool:
-    return await _upsert(session, Team, team.model_dump(mode="json"), "id")
+    return await _upsert(session, Team, _document(team, TeamIn), "id")
 
 
 async def get_team(*, session: AsyncSession, team_id: str) -> Team | None:
     return await session.get(Team, team_id)
 
 
-async def list_teams(*, session: AsyncSession, project: str | None) -> list[Team]:
+async def list_teams(*, session: AsyncSession, project: str | None,
+                     within: list[str] | None = None) -> list[Team]:
+    """Teams, of one project if given, serving any of `within` if given."""
     query = select(Team).order_by(Team.id)
     if project:
         query = query.where(any_(Team.projects) == project)
+    if within is not None:
+        query = query.where(Team.projects.overlap(within))
     return list((await session.scalars(query)).all())
 
 
 async def upsert_technician(*, session: AsyncSession, technician: TechnicianIn) -> bool:
     """Create, replace or bring back a technician; True when new."""
-    values = technician.model_dump(mode="json", exclude={"team"})
+    values = _document(technician, TechnicianIn, exclude={"team"})
     return await _upsert(session, Technician,
                          {**values, "team_id": technician.team, "active": True}, "id")
 
@@ -77,9 +87,11 @@ async def get_technician(*, session: AsyncSession, technician_id: str) -> Techni
 
 
 async def find_technicians(*, session: AsyncSession, project: str | None = None,
-                           trade: str | None = None, team: str | None = None
-                           ) -> list[Technician]:
+                           trade: str | None = None, team: str | None = None,
+                           within: list[str] | None = None) -> list[Technician]:
     query = select(Technician).where(Technician.active).order_by(Technician.id)
+    if within is not None:
+        query = query.where(Technician.projects.overlap(within))
     if project:
         query = query.where(any_(Technician.projects) == project)
     if trade:
@@ -90,7 +102,7 @@ async def find_technicians(*, session: AsyncSession, project: str | None = None,
 
 
 async def put_hours(*, session: AsyncSession, hours: ProjectHoursIn) -> bool:
-    values = hours.model_dump(mode="json")
+    values = _document(hours, ProjectHoursIn)
     values["day_start"], values["day_end"] = hours.day_start, hours.day_end
     return await _upsert(session, ProjectHours, values, "project")
 
@@ -197,9 +209,15 @@ async def decide_offer(*, session: AsyncSession, offer_id: int, state: str, at: 
         state=state, decided_at=at, reason=reason, closed_at=closed))
 
 
-async def open_orders(*, session: AsyncSession, technician_id: str) -> list[OfferRecord]:
-    """A technician's open work, the nearest arrival deadline last: newest first."""
-    return list((await session.scalars(
-        select(OfferRecord).where(OfferRecord.technician_id == technician_id,
-                                  OfferRecord.state.in_(OPEN), OfferRecord.closed_at.is_(None))
-        .order_by(OfferRecord.arrive_by.desc().nulls_last(), OfferRecord.id.desc()))).all())
+async def open_orders(*, session: AsyncSession, technician_id: str,
+                      within: list[str] | None = None) -> list[OfferRecord]:
+    """A technician's open work, the nearest arrival deadline last: newest first; only of
+    repairs in `within` if given."""
+    query = select(OfferRecord).where(OfferRecord.technician_id == technician_id,
+                                      OfferRecord.state.in_(OPEN),
+                                      OfferRecord.closed_at.is_(None))
+    if within is not None:
+        query = query.join(Need, Need.repair_id == OfferRecord.repair_id).where(
+            Need.project.in_(within))
+    return list((await session.scalars(query.order_by(
+        OfferRecord.arrive_by.desc().nulls_last(), OfferRecord.id.desc()))).all())

@@ -17,13 +17,13 @@ from services.common.dispatch_contracts import (
     GetRoster,
     ListTeams,
     NextCandidate,
-    ProjectHoursIn,
+    PutHours,
+    PutRoster,
+    PutTeam,
+    PutTechnician,
     RemoveTeam,
     RemoveTechnician,
     RespondToOffer,
-    RosterIn,
-    TeamIn,
-    TechnicianIn,
     TechnicianOrders,
     WhoLeads,
 )
@@ -48,10 +48,10 @@ def running(settings: DispatchSettings) -> AbstractAsyncContextManager[Service]:
         handlers = DispatchHandlers(make_sessionmaker(engine), bus)
         for name, command in (
             ("assign", AssignRepair), ("next", NextCandidate), ("respond", RespondToOffer),
-            ("duty_leader", WhoLeads), ("orders", TechnicianOrders), ("put_team", TeamIn),
-            ("list_teams", ListTeams), ("put_technician", TechnicianIn),
-            ("find_technicians", FindTechnicians), ("put_roster", RosterIn),
-            ("get_roster", GetRoster), ("put_hours", ProjectHoursIn),
+            ("duty_leader", WhoLeads), ("orders", TechnicianOrders), ("put_team", PutTeam),
+            ("list_teams", ListTeams), ("put_technician", PutTechnician),
+            ("find_technicians", FindTechnicians), ("put_roster", PutRoster),
+            ("get_roster", GetRoster), ("put_hours", PutHours),
             ("remove_technician", RemoveTechnician), ("remove_team", RemoveTeam),
         ):
             group, endpoint = DISPATCH_SUBJECTS[name].rsplit(".", 1)
