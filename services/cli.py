@@ -19,6 +19,8 @@ app.add_typer(dispatch_app, name="dispatch")
 registry_app = typer.Typer(help="The property registry: projects, buildings, units.",
                            no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
+apikey_app = typer.Typer(help="API keys for call-center systems.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
 
 
 class Process(StrEnum):
@@ -216,3 +218,74 @@ def dispatch_who(
             typer.echo(f"  someone is available from "
                        f"{choice.available_from.isoformat(timespec='minutes')}")
         raise typer.Exit(1)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    group: str = typer.Option(None, help="The property group the key is for, e.g. HX."),
+    projects: str = typer.Option(None, help="Only these of the group's projects, comma "
+                                 "separated (default: all of them, present and future)."),
+    name: str = typer.Option(None, help="Whose key, e.g. 'HX hotline vendor'."),
+    rate: int = typer.Option(600, min=1, max=100_000, help="Requests per minute."),
+    all_groups: bool = typer.Option(False, "--all-groups",
+                                    help="An operator's key for every group (no --group)."),
+) -> None:
+    """Create a key and print it once (only its hash is kept).
+
+    Projects are checked against the registry, so the warranty service must be running.
+    """
+    from services.common.errors import ServiceUnavailable
+    from services.common.settings import CommonSettings
+    from services.intake import keys
+
+    if all_groups == (group is not None):
+        typer.echo("error: give --group G, or --all-groups for an operator's key", err=True)
+        raise typer.Exit(2)
+    if all_groups and projects:
+        typer.echo("error: --projects narrows a group's key; an operator's key has no group",
+                   err=True)
+        raise typer.Exit(2)
+    settings = CommonSettings()
+    wanted = sorted({p.strip() for p in projects.split(",") if p.strip()}) if projects else None
+    if group is not None:
+        try:
+            known = asyncio.run(keys.group_projects(settings.nats_url, settings.nats_prefix,
+                                                    group))
+        except (OSError, ServiceUnavailable) as error:
+            typer.echo(f"error: the warranty service must be running to check the group "
+                       f"(NATS_URL={settings.nats_url}): {error}".splitlines()[0], err=True)
+            raise typer.Exit(2) from None
+        unknown = [p for p in wanted or [] if p not in known]
+        if unknown:
+            typer.echo(f"error: not projects of group {group}: {', '.join(unknown)}", err=True)
+            raise typer.Exit(1)
+        if not known:
+            typer.echo(f"warning: group {group} has no projects yet; the key will see the "
+                       "ones it creates", err=True)
+    issued = asyncio.run(keys.create_key(
+        settings.database_url, name=name or (f"{group} key" if group else "operator key"),
+        group=group, projects=wanted, rate_per_minute=rate))
+    typer.echo(f"created key {issued.key.id}; keep it now, it is not shown again:")
+    typer.echo(issued.token)
+
+
+@apikey_app.command("list")
+def apikey_list(group: str = typer.Option(None, help="Only this group's keys.")) -> None:
+    """List keys (never their secrets)."""
+    from services.common.settings import CommonSettings
+    from services.intake import keys
+
+    for line in asyncio.run(keys.list_keys(CommonSettings().database_url, group=group)):
+        typer.echo(line.describe())
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: str = typer.Argument(..., help="The key's id (from `list`).")) -> None:
+    """Revoke a key: its next request is refused."""
+    from services.common.settings import CommonSettings
+    from services.intake import keys
+
+    if not asyncio.run(keys.revoke_key(CommonSettings().database_url, key_id)):
+        typer.echo(f"error: no active key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")

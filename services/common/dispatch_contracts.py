@@ -72,7 +72,26 @@ class TeamKind(StrEnum):
     manufacturer = "manufacturer"  # 厂家
 
 
+# Examples for the OpenAPI page, from the demo data (deploy/demo/demo.yaml).
+TEAM_EXAMPLE = {"id": "SH-ENG", "name": "绿景花园物业工程部", "kind": "property_engineering",
+                "projects": ["SH-LJ"]}
+CONTRACTOR_TEAM_EXAMPLE = {"id": "YH-WP", "name": "东方雨虹维修队", "kind": "contractor",
+                           "party_name": "东方雨虹防水工程公司", "projects": ["SH-LJ"]}
+TECHNICIAN_EXAMPLE = {"id": "T-SH-01", "name": "马建国", "phone": "13811110001",
+                      "team": "SH-ENG", "trades": ["plumbing", "waterproofing", "hvac"],
+                      "projects": ["SH-LJ"], "day_shift": True, "max_open_orders": 3}
+REPAIR_ID_EXAMPLE = "5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"
+OFFER_RULE_EXAMPLE = ("on shift (08:00-17:30 on a working day); serves SH-LJ; trade "
+                      "waterproofing; fewest open orders (0) among 2 able")
+OFFER_EXAMPLE = {"offer_id": 311, "repair_id": REPAIR_ID_EXAMPLE, "technician_id": "T-SH-01",
+                 "state": "offered", "offered_at": "2026-06-03T09:12:06+08:00",
+                 "arrive_by": "2026-06-03T09:32:04+08:00", "reason": None,
+                 "rule": OFFER_RULE_EXAMPLE}
+
+
 class TeamIn(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [TEAM_EXAMPLE,
+                                                              CONTRACTOR_TEAM_EXAMPLE]})
     id: str = Field(pattern=ID)
     name: str = Field(min_length=1, max_length=100)
     kind: TeamKind
@@ -84,6 +103,7 @@ class TeamIn(Message):
 
 
 class TechnicianIn(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [TECHNICIAN_EXAMPLE]})
     id: str = Field(pattern=ID)
     name: str = Field(min_length=1, max_length=100)
     phone: str = Field(min_length=5, max_length=32)
@@ -97,6 +117,10 @@ class TechnicianIn(Message):
 class ProjectHoursIn(Message):
     """A project's working hours and calendar exceptions, as dispatch uses them."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"project": "SH-LJ", "time_zone": "Asia/Shanghai", "day_start": "08:00:00",
+         "day_end": "17:30:00", "extra_days_off": ["2026-08-14"],
+         "extra_working_days": ["2026-09-26"]}]})
     project: str = Field(pattern=ID)
     time_zone: str = "Asia/Shanghai"
     day_start: time = time(8, 0)
@@ -132,6 +156,14 @@ class DutyLeaderIn(Message):
 class RosterIn(Message):
     """A team's on-call rota, leave and duty leaders (当日总负责人); replaced as a whole."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "team": "SH-ENG",
+        "on_call": [{"technician": "T-SH-04", "starts_at": "2026-06-03T17:30:00+08:00",
+                     "ends_at": "2026-06-04T08:00:00+08:00"}],
+        "leave": [{"technician": "T-SH-02", "first_day": "2026-06-08",
+                   "last_day": "2026-06-10"}],
+        "duty_leaders": [{"day": "2026-06-03", "technician": "T-SH-01"}],
+    }]})
     team: str = Field(pattern=ID)
     on_call: list[OnCallIn] = []
     leave: list[LeaveIn] = []
@@ -159,6 +191,8 @@ class PutHours(ProjectHoursIn, Scoped):
 
 
 class Saved(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "SH-ENG",
+                                                               "created": True}]})
     id: str
     created: bool
 
@@ -168,6 +202,8 @@ class ListTeams(Scoped):
 
 
 class Teams(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"teams": [TEAM_EXAMPLE, CONTRACTOR_TEAM_EXAMPLE]}]})
     teams: list[TeamIn]
 
 
@@ -181,6 +217,12 @@ class FindTechnicians(Scoped):
 
 
 class TechnicianList(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"technicians": [
+        TECHNICIAN_EXAMPLE,
+        {"id": "T-ALL-01", "name": "何立新", "phone": "13811110006", "team": "HX-AS",
+         "trades": ["waterproofing", "facade", "decoration"], "projects": ["SH-LJ", "BJ-YH"],
+         "day_shift": True, "max_open_orders": 3},
+    ]}]})
     technicians: list[TechnicianIn]
 
 
@@ -205,6 +247,15 @@ class NextCandidate(Scoped):
 
 
 class Assignment(Message):
+    # Someone offered the repair; or nobody can go now, and from when someone can.
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"repair_id": REPAIR_ID_EXAMPLE, "offer_id": 311, "technician_id": "T-SH-01",
+         "name": "马建国", "phone": "13811110001", "rule": OFFER_RULE_EXAMPLE,
+         "available_from": None},
+        {"repair_id": REPAIR_ID_EXAMPLE, "offer_id": None, "technician_id": None,
+         "name": None, "phone": None, "rule": "nobody is on shift or on call now",
+         "available_from": "2026-06-04T08:00:00+08:00"},
+    ]})
     repair_id: str
     offer_id: int | None
     technician_id: str | None
@@ -222,6 +273,10 @@ class RespondToOffer(Scoped):
 
 
 class Offer(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        OFFER_EXAMPLE | {"state": "accepted"},
+        OFFER_EXAMPLE | {"state": "declined", "reason": "正在处理另一起紧急维修"},
+    ]})
     offer_id: int
     repair_id: str
     technician_id: str
@@ -233,6 +288,8 @@ class Offer(Message):
 
 
 class Orders(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"technician_id": "T-SH-01", "orders": [OFFER_EXAMPLE]}]})
     technician_id: str
     orders: list[Offer]
 
@@ -259,6 +316,9 @@ class WhoLeads(Scoped):
 
 
 class DutyLeader(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"team": "HX-AS", "day": "2026-06-03", "technician_id": "T-ALL-01", "name": "何立新",
+         "phone": "13811110006"}]})
     team: str
     day: date
     technician_id: str

@@ -129,9 +129,38 @@ class ProjectBody(Document):
         return value
 
 
+# A project of the demo data (deploy/demo/demo.yaml), cut down to one building.
+PROJECT_EXAMPLE = {
+    "code": "SH-LJ", "name": "上海绿景花园", "city": "Shanghai", "time_zone": "Asia/Shanghai",
+    "developer": "上海华信房地产开发有限公司", "group": "HX", "group_name": "华信置业集团",
+    "heating_season": {"start": "12-01", "end": "02-28"},
+    "cooling_season": {"start": "05-15", "end": "09-30"},
+    "contract_terms": [{"warranty_category": "electrical_wiring", "layer": "developer",
+                        "kind": "years", "count": 2,
+                        "clause": "住宅质量保证书第八条：电气管线2年"}],
+    "buildings": [{
+        "code": "1", "name": "1号楼", "completion_accepted_on": "2023-06-30",
+        "general_contractor": "上海建工一建集团",
+        "subcontractors": {"waterproofing": "东方雨虹防水工程公司",
+                           "doors_windows": "坚朗门窗公司"},
+        "manufacturers": [{"trade": "elevator", "name": "上海三菱电梯有限公司",
+                           "warranty_ends_on": "2028-06-30"}],
+        "common_areas": [{"code": "LOBBY", "name": "1号楼大堂"},
+                         {"code": "ROOF", "name": "1号楼屋面"}],
+        "units": [
+            {"code": "1-101", "delivered_on": "2023-12-18", "owner_name": "张伟",
+             "owner_phone": "13800138001"},
+            {"code": "1-1201", "delivered_on": "2024-01-06", "owner_name": "李娜",
+             "owner_phone": "13700137003"},
+        ],
+    }],
+}
+
+
 class ProjectIn(ProjectBody):
     """`PUT /v1/projects/{code}` and `warranty.registry.put_project`: the whole project."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [PROJECT_EXAMPLE]})
     group: str = Field(pattern=CODE)
     group_name: str | None = Field(None, max_length=200)
 
@@ -166,10 +195,18 @@ class ProjectSummary(Document):
 
 
 class ProjectList(Document):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"projects": [
+        {"code": "SH-LJ", "name": "上海绿景花园", "city": "Shanghai", "group": "HX",
+         "buildings": 2, "units": 5},
+        {"code": "BJ-YH", "name": "北京颐和雅苑", "city": "Beijing", "group": "HX",
+         "buildings": 2, "units": 3},
+    ]}]})
     projects: list[ProjectSummary]
 
 
 class ProjectSaved(Document):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"code": "SH-LJ", "created": True, "buildings": 1, "units": 2, "common_areas": 2}]})
     code: str
     created: bool
     buildings: int
@@ -193,6 +230,9 @@ class Cause(StrEnum):
 class DetermineWarranty(Document):
     """`warranty.determine` and `POST /v1/warranty/determinations`."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"project": "SH-LJ", "building": "1", "unit": "1-1201", "category": "LK-WET",
+         "reported_on": "2026-06-03", "cause": "unknown"}]})
     project: str = Field(min_length=1, max_length=32)
     building: str = Field(min_length=1, max_length=32)
     unit: str | None = Field(None, description="Absent for a common area.")
@@ -213,7 +253,44 @@ class LayerView(Document):
     notes: list[str]
 
 
+_NOTE_2028 = ("the statutory calendar of 2028 is not published yet: only weekends counted as "
+              "days off")
+_WET_ROOMS = "《建设工程质量管理条例》第四十条第(二)项：有防水要求的卫生间、房间的防渗漏5年"
+_DEVELOPER = "《商品房销售管理办法》第三十三条：不得低于施工单位向建设单位出具的保修期的存续期"
+
+
 class WarrantyDecision(Document):
+    # What the warranty service answers for DetermineWarranty's example.
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "project": "SH-LJ", "building": "1", "unit": "1-1201", "common_area": None,
+        "category": "LK-WET", "warranty_category": "wet_room_leakage",
+        "reported_on": "2026-06-03", "cause": "unknown", "completion_on": "2023-06-30",
+        "completion_rule": "the day completion acceptance was passed (司法解释一第九条第(一)项)",
+        "contractor": {"layer": "contractor", "starts_on": "2023-06-30",
+                       "ends_on": "2028-06-30", "covered": True, "period_en": "5 years",
+                       "period_zh": "5年", "rule": _WET_ROOMS, "notes": [_NOTE_2028]},
+        "developer": {"layer": "developer", "starts_on": "2024-01-06",
+                      "ends_on": "2028-06-30", "covered": True,
+                      "period_en": "not shorter than the contractor's warranty",
+                      "period_zh": "不短于施工单位保修期", "rule": _DEVELOPER,
+                      "notes": [_NOTE_2028]},
+        "covered": True, "chargeable": False, "liable_party": "subcontractor",
+        "liable_party_name": "东方雨虹防水工程公司", "liability_confirmed": True,
+        "delegate": True,
+        "explanation_en": (
+            "Kitchen or bathroom floor leakage at SH-LJ 1 1-1201, reported on 2026-06-03. "
+            "Contractor's warranty: from completion on 2023-06-30, 5 years, until 2028-06-30: "
+            f"in force ({_WET_ROOMS}). Developer's warranty to the buyer: from delivery on "
+            "2024-01-06, not shorter than the contractor's warranty, until 2028-06-30: in "
+            f"force ({_DEVELOPER}). Free repair under warranty; the specialty subcontractor "
+            "(东方雨虹防水工程公司) is liable and the repair is handed to them."),
+        "explanation_zh": (
+            "SH-LJ项目1楼栋1-1201的厨卫地面渗漏，报修日期2026-06-03。施工单位保修期：自竣工日"
+            f"2023-06-30起，5年，至2028-06-30止，在保修期内（{_WET_ROOMS}）。开发商对业主的保修期："
+            "自交付日2024-01-06起，不短于施工单位保修期，至2028-06-30止，在保修期内"
+            f"（{_DEVELOPER}）。属于保修范围，免费维修，由专业分包单位（东方雨虹防水工程公司）"
+            "负责，转交其维修。"),
+    }]})
     project: str
     building: str
     unit: str | None

@@ -8,19 +8,29 @@ from collections.abc import AsyncIterator
 
 import structlog
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from services.common.bus import Bus
 from services.common.db import make_engine, make_sessionmaker
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
-from services.intake import dispatch_endpoints, photo_endpoints, problems, registry_endpoints
-from services.intake.endpoints import Runtime, router
+from services.intake import (
+    dispatch_endpoints,
+    endpoints,
+    openapi,
+    photo_endpoints,
+    problems,
+    registry_endpoints,
+    webhooks,
+)
+from services.intake.auth import ProjectDirectory, RateLimits, authorize
+from services.intake.endpoints import Runtime, operations
 from services.intake.nul_guard import RefuseNul
 from services.intake.outbox import OutboxRelay
 from services.intake.read_model import follow_events
 from services.intake.storage import DirectoryStore
+from services.intake.webhooks import DeliveryPolicy, WebhookSender, fan_out
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +42,15 @@ class IntakeSettings(CommonSettings):
     # Seconds between sweeps of the outbox for entries a crash or an outage left behind.
     outbox_interval: float = 1.0
     photo_max_bytes: int = 10_000_000
+    # Webhooks (webhooks.py): seconds between looks for due deliveries when nothing new
+    # arrived, one POST's timeout, the backoff between attempts (doubling from base, capped,
+    # jittered) and when a delivery is given up (attempts or seconds since it was queued).
+    webhook_interval: float = 1.0
+    webhook_timeout: float = 10.0
+    webhook_backoff_base: float = 1.0
+    webhook_backoff_cap: float = 3600.0
+    webhook_max_attempts: int = 50
+    webhook_max_age: float = 24 * 3600.0
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -51,22 +70,34 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                             task_queue=settings.task_queue)
         store = DirectoryStore(settings.home / "attachments")
         app.state.runtime = Runtime(sessions=sessions, bus=bus, temporal=temporal, relay=relay,
-                                    store=store, photo_max_bytes=settings.photo_max_bytes)
+                                    store=store, photo_max_bytes=settings.photo_max_bytes,
+                                    directory=ProjectDirectory(bus), rate_limits=RateLimits())
         stopping = asyncio.Event()
         sweeper = asyncio.create_task(relay.run_forever(interval=settings.outbox_interval))
         follower = asyncio.create_task(follow_events(bus=bus, sessions=sessions,
                                                      stop=stopping))
+        sender = WebhookSender(sessions=sessions, policy=DeliveryPolicy(
+            timeout=settings.webhook_timeout, backoff_base=settings.webhook_backoff_base,
+            backoff_cap=settings.webhook_backoff_cap,
+            max_attempts=settings.webhook_max_attempts, max_age=settings.webhook_max_age))
+        hooks = [asyncio.create_task(fan_out(bus=bus, sessions=sessions, stop=stopping,
+                                             queued=sender.queued)),
+                 asyncio.create_task(sender.run(stop=stopping,
+                                                interval=settings.webhook_interval))]
         try:
             yield
         finally:
             stopping.set()
+            sender.queued.set()  # ends the sender's wait at once
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
-            try:
-                await asyncio.wait_for(follower, timeout=5)
-            except (TimeoutError, asyncio.CancelledError):
-                pass
+            for task in (follower, *hooks):
+                try:  # a send in flight may take its timeout; a cancelled one is resent
+                    await asyncio.wait_for(task, timeout=5)
+                except (TimeoutError, asyncio.CancelledError):
+                    pass
+            await sender.close()
             await bus.close()
             await engine.dispose()
 
@@ -78,10 +109,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(RefuseNul)
-    app.include_router(router)
-    app.include_router(registry_endpoints.router)
-    app.include_router(dispatch_endpoints.router)
-    app.include_router(photo_endpoints.router)
+    app.include_router(operations)
+    # Every other route needs an API key, whether or not its handler asks who is calling.
+    keyed = [Depends(authorize)]
+    for module in (endpoints, registry_endpoints, dispatch_endpoints, photo_endpoints,
+                   webhooks):
+        app.include_router(module.router, dependencies=keyed)
+    openapi.document(app)
     return app
 
 

@@ -6,13 +6,13 @@ import base64
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import structlog
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
@@ -29,9 +29,11 @@ from services.common.errors import Rejection
 from services.common.failpoints import failpoint
 from services.common.registry_contracts import GetProject, ProjectIn
 from services.intake import repository, service
+from services.intake.auth import Authorized, ProjectDirectory, RateLimits
 from services.intake.models import IdempotencyKey, Photo, Repair, RepairCall
 from services.intake.outbox import OutboxRelay
 from services.intake.schemas import (
+    DUPLICATE_EXAMPLE,
     Deadlines,
     IntakeSettingsIn,
     RepairPage,
@@ -45,6 +47,7 @@ from services.intake.storage import AttachmentStore
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
+operations = APIRouter()  # unauthenticated: load balancers and monitoring probe it
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Runtime:
     relay: OutboxRelay
     store: AttachmentStore
     photo_max_bytes: int
+    directory: ProjectDirectory
+    rate_limits: RateLimits
 
 
 def runtime(request: Request) -> Runtime:
@@ -64,9 +69,9 @@ def runtime(request: Request) -> Runtime:
 
 
 Rt = Annotated[Runtime, Depends(runtime)]
-
-
-PUBLIC_SCOPE = "public"  # the client scope of Idempotency-Keys until API keys exist
+RepairId = Annotated[str, Path(description="The repair's `id` (not its ticket).",
+                               examples=["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"])]
+ProjectCode = Annotated[str, Path(description="A project's code.", examples=["SH-LJ"])]
 
 
 @router.post(
@@ -74,11 +79,12 @@ PUBLIC_SCOPE = "public"  # the client scope of Idempotency-Keys until API keys e
     tags=["repairs"], summary="Report a defect (报修)",
     responses={200: {"model": RepairView, "description": "Folded into an open repair of the "
                      "same place and category (`duplicate_of` is set), or a replay of an "
-                     "Idempotency-Key that got a 200."},
+                     "Idempotency-Key that got a 200.",
+                     "content": {"application/json": {"example": DUPLICATE_EXAMPLE}}},
                409: {"description": "The Idempotency-Key was used with another body."}},
 )
 async def report_repair(
-    command: ReportRepair, rt: Rt, response: Response,
+    command: ReportRepair, rt: Rt, caller: Authorized, response: Response,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", min_length=1, max_length=200,
         description="Send the same key when retrying: the same repair comes back.")] = None,
@@ -91,6 +97,7 @@ async def report_repair(
             "place_ambiguous", "Give either a unit or a common area, not both.",
             "房号和公共区域只能填写一项。", "common_area", 422,
         )
+    await caller.require(command.project, status=422)
     located = await rt.bus.ask(
         WARRANTY_LOCATE,
         LocateReport(project=command.project, building=command.building, unit=command.unit,
@@ -102,8 +109,8 @@ async def report_repair(
     created = False
     async with rt.sessions.begin() as session:
         if idempotency_key:
-            await repository.lock(session=session, key=f"idem|{PUBLIC_SCOPE}|{idempotency_key}")
-            prior = await repository.get_idempotency(session=session, scope=PUBLIC_SCOPE,
+            await repository.lock(session=session, key=f"idem|{caller.key_id}|{idempotency_key}")
+            prior = await repository.get_idempotency(session=session, scope=caller.key_id,
                                                      key=idempotency_key)
             if prior is not None:
                 if prior.request_hash != fingerprint:
@@ -134,7 +141,7 @@ async def report_repair(
             created = True
         if idempotency_key:
             session.add(IdempotencyKey(
-                scope=PUBLIC_SCOPE, key=idempotency_key, request_hash=fingerprint,
+                scope=caller.key_id, key=idempotency_key, request_hash=fingerprint,
                 repair_id=repair.id, status_code=201 if created else 200))
         await session.flush()
         result = await _view_with_calls(session, repair, duplicate=not created)
@@ -156,10 +163,10 @@ async def report_repair(
 
 @router.get("/v1/repairs/{repair_id}", response_model=RepairView, tags=["repairs"],
             summary="One repair: status, deadlines, timeline")
-async def get_repair(repair_id: str, rt: Rt) -> RepairView:
+async def get_repair(repair_id: RepairId, rt: Rt, caller: Authorized) -> RepairView:
     async with rt.sessions() as session:
         repair = await repository.get_repair(session=session, repair_id=repair_id)
-        if repair is None:
+        if repair is None or not await caller.may(repair.project):
             raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
                             f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
         calls = await repository.calls_of(session=session, repair_id=repair.id)
@@ -172,17 +179,36 @@ async def get_repair(repair_id: str, rt: Rt) -> RepairView:
 @router.get("/v1/repairs", response_model=RepairPage, tags=["repairs"],
             summary="Find repairs, newest first, a page at a time")
 async def list_repairs(
-    rt: Rt,
-    project: str | None = None, building: str | None = None, unit: str | None = None,
-    common_area: str | None = None, status_: Annotated[str | None, Query(alias="status")] = None,
-    priority: Priority | None = None, overdue: bool | None = None,
-    category: str | None = None, phone: str | None = None,
-    created_from: AwareDatetime | None = None, created_to: AwareDatetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None,
+    rt: Rt, caller: Authorized,
+    project: Annotated[str | None, Query(examples=["SH-LJ"])] = None,
+    building: Annotated[str | None, Query(examples=["1"])] = None,
+    unit: Annotated[str | None, Query(examples=["1-1201"])] = None,
+    common_area: Annotated[str | None, Query(examples=["LOBBY"])] = None,
+    status_: Annotated[str | None, Query(alias="status", examples=["reported"])] = None,
+    priority: Priority | None = None,
+    overdue: Annotated[bool | None, Query(
+        description="Only repairs with a missed deadline (true), or only the others "
+                    "(false).")] = None,
+    category: Annotated[str | None, Query(examples=["LK-WET"])] = None,
+    phone: Annotated[str | None, Query(
+        description="The first reporter's phone, in any written form.",
+        examples=["138 0013 8001"])] = None,
+    created_from: Annotated[AwareDatetime | None, Query(
+        description="Received at or after, with its offset.",
+        examples=["2026-06-01T00:00:00+08:00"])] = None,
+    created_to: Annotated[AwareDatetime | None, Query(
+        description="Received before, with its offset.",
+        examples=["2026-07-01T00:00:00+08:00"])] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(
+        description="The `next_cursor` of the previous page.")] = None,
 ) -> RepairPage:
-    """Filters combine; `phone` matches the first reporter in any written form."""
-    filters = {"project": project, "building": building, "unit": unit,
-               "common_area": common_area, "status": status_,
+    """Filters combine; `phone` matches the first reporter in any written form. Only the
+    projects of the caller's key are searched."""
+    if project is not None:
+        await caller.require(project, status=404)
+    filters = {"projects": await caller.allowed(), "project": project, "building": building,
+               "unit": unit, "common_area": common_area, "status": status_,
                "priority": priority.value if priority else None, "overdue": overdue,
                "category": category, "created_from": created_from, "created_to": created_to,
                "reporter_phone": _phone_filter(phone)}
@@ -200,17 +226,23 @@ async def list_repairs(
 @router.get("/v1/projects/{project}/buildings/{building}/units/{unit}/repairs",
             response_model=RepairPage, tags=["repairs"],
             summary="A unit's repairs, newest first, for the agent on the phone")
-async def unit_history(project: str, building: str, unit: str, rt: Rt,
+async def unit_history(project: ProjectCode,
+                       building: Annotated[str, Path(examples=["1"])],
+                       unit: Annotated[str, Path(examples=["1-1201"])],
+                       rt: Rt, caller: Authorized,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                       cursor: str | None = None) -> RepairPage:
-    return await list_repairs(rt, project=project, building=building, unit=unit, limit=limit,
-                              cursor=cursor)
+                       cursor: Annotated[str | None, Query(
+                           description="The `next_cursor` of the previous page.")] = None,
+                       ) -> RepairPage:
+    return await list_repairs(rt, caller, project=project, building=building, unit=unit,
+                              limit=limit, cursor=cursor)
 
 
 @router.put("/v1/projects/{project}/intake", response_model=IntakeSettingsIn,
             tags=["registry"], summary="A project's intake policy (the duplicate window)")
-async def put_intake_settings(project: str, settings: IntakeSettingsIn, rt: Rt
-                              ) -> IntakeSettingsIn:
+async def put_intake_settings(project: ProjectCode, settings: IntakeSettingsIn, rt: Rt,
+                              caller: Authorized) -> IntakeSettingsIn:
+    await caller.require(project)
     await rt.bus.ask(WARRANTY_GET_PROJECT, GetProject(code=project), ProjectIn)  # exists?
     async with rt.sessions.begin() as session:
         await repository.put_settings(session=session, project=project,
@@ -220,13 +252,35 @@ async def put_intake_settings(project: str, settings: IntakeSettingsIn, rt: Rt
 
 @router.get("/v1/projects/{project}/intake", response_model=IntakeSettingsIn,
             tags=["registry"], summary="A project's intake policy")
-async def get_intake_settings(project: str, rt: Rt) -> IntakeSettingsIn:
+async def get_intake_settings(project: ProjectCode, rt: Rt, caller: Authorized) -> IntakeSettingsIn:
+    await caller.require(project)
     async with rt.sessions() as session:
         window = await repository.duplicate_window(session=session, project=project)
     return IntakeSettingsIn(duplicate_window_hours=int(window.total_seconds() // 3600))
 
 
-@router.get("/healthz", tags=["operations"], summary="Each dependency's health")
+class DependencyHealth(BaseModel):
+    ok: bool
+    ms: float | None = Field(None, description="How long the probe took, when it answered.")
+    error: str | None = Field(None, description="Why it did not, when it did not.")
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "ok", "dependencies": {"postgres": {"ok": True, "ms": 1.2},
+                                          "nats": {"ok": True, "ms": 0.4},
+                                          "temporal": {"ok": True, "ms": 3.1}}},
+        {"status": "degraded", "dependencies": {
+            "postgres": {"ok": True, "ms": 1.3}, "nats": {"ok": True, "ms": 0.5},
+            "temporal": {"ok": False, "error": "RPCError('connection refused')"}}},
+    ]})
+    status: Literal["ok", "degraded"]
+    dependencies: dict[str, DependencyHealth]
+
+
+@operations.get("/healthz", tags=["operations"], summary="Each dependency's health",
+                responses={200: {"model": Health},
+                           503: {"model": Health, "description": "A dependency is down."}})
 async def healthz(rt: Rt) -> JSONResponse:
     checks: dict[str, Any] = {}
 

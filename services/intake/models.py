@@ -15,9 +15,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import ServiceBase
@@ -143,3 +144,78 @@ class Photo(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """A call-center system's key (接口密钥), scoped to a property group and optionally to
+    some of its projects. Only a hash of the secret is kept: a lost key is replaced."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # public: in logs and lists
+    name: Mapped[str] = mapped_column(String(100))
+    group: Mapped[str | None] = mapped_column(String(32))  # None: an operator's key, all groups
+    projects: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))  # None: the group's all
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    rate_per_minute: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Webhook(Base):
+    """An integrator's URL that receives the repairs' events (webhooks.py), signed with its
+    own secret. Deleting one disables it; its deliveries stay for audit."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(16), index=True)  # the API key that registered it
+    group: Mapped[str | None] = mapped_column(String(32), index=True)  # None: an operator's
+    # The key's projects when registered (optionally narrowed); None: every project (operator).
+    projects: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))
+    url: Mapped[str] = mapped_column(String(2000))
+    # Kept in clear, unlike an API key's secret: every delivery is signed with it (HMAC).
+    secret: Mapped[str] = mapped_column(String(100))
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(String(64)))  # empty: every event
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDelivery(Base):
+    """One event owed to one webhook: sent until a 2xx, or given up (`failed_at`).
+
+    Of a webhook's deliveries for one repair only the oldest open one (lowest stream
+    sequence) is sent; the later ones wait behind it, so a repair's events arrive in order.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id"),
+        Index(
+            "webhook_deliveries_open",
+            "webhook_id",
+            "repair_id",
+            "stream_seq",
+            postgresql_where="delivered_at IS NULL AND failed_at IS NULL",
+        ),
+        Index(
+            "webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where="delivered_at IS NULL AND failed_at IS NULL",
+        ),
+        Index("webhook_deliveries_by_webhook", "webhook_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"))
+    event_id: Mapped[str] = mapped_column(String(200))  # Nats-Msg-Id, else stream:sequence
+    repair_id: Mapped[str] = mapped_column(String(36))
+    stream_seq: Mapped[int] = mapped_column(BigInteger)  # the order of the repair's events
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)  # the body, as sent
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When it (re-)entered the queue: the age limit counts from here.
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # given up
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -8,20 +8,35 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile, status
+from fastapi import APIRouter, File, Path, UploadFile, status
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from services.common.errors import Rejection
 from services.intake import repository
+from services.intake.auth import Authorized, Caller
 from services.intake.endpoints import Rt
 from services.intake.models import Photo
 
 router = APIRouter(tags=["repairs"])
 CHUNK = 64 * 1024
+RepairId = Annotated[str, Path(description="The repair's `id`.",
+                               examples=["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"])]
+PhotoId = Annotated[str, Path(description="The photo's `id`.",
+                              examples=["9d2e41c7-6b0a-4f55-8e3b-0c1f7a9e2d64"])]
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 
 
 class PhotoView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "9d2e41c7-6b0a-4f55-8e3b-0c1f7a9e2d64",
+        "repair_id": "5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08", "filename": "卫生间渗水.jpg",
+        "content_type": "image/jpeg", "size": 284113,
+        "sha256": "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+        "uploaded_at": "2026-06-03T01:25:13Z",
+        "url": "/v1/repairs/5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08/photos/"
+               "9d2e41c7-6b0a-4f55-8e3b-0c1f7a9e2d64",
+    }]})
     id: str
     repair_id: str
     filename: str | None
@@ -56,19 +71,25 @@ def photo_view(photo: Photo) -> PhotoView:
                      url=f"/v1/repairs/{photo.repair_id}/photos/{photo.id}")
 
 
-async def _repair_exists(rt: Rt, repair_id: str) -> None:
+async def _repair_exists(rt: Rt, caller: Caller, repair_id: str) -> None:
     async with rt.sessions() as session:
-        if await repository.get_repair(session=session, repair_id=repair_id) is None:
+        repair = await repository.get_repair(session=session, repair_id=repair_id)
+        if repair is None or not await caller.may(repair.project):
             raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
                             f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
 
 
 @router.post("/v1/repairs/{repair_id}/photos", status_code=status.HTTP_201_CREATED,
-             response_model=PhotoView, summary="Attach a photo (JPEG, PNG, WebP or HEIC)")
-async def upload_photo(repair_id: str, rt: Rt, file: Annotated[UploadFile, File()]
+             response_model=PhotoView, summary="Attach a photo (JPEG, PNG, WebP or HEIC)",
+             # Bytes have no JSON example: say which types the `file` part may carry.
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+                 "encoding": {"file": {"contentType": ", ".join(IMAGE_TYPES)}}}}}})
+async def upload_photo(repair_id: RepairId, rt: Rt, caller: Authorized,
+                       file: Annotated[UploadFile, File(
+                           description="The photo; its type is read from its bytes.")],
                        ) -> PhotoView:
     """One photo per request, up to the configured size (10 MB by default)."""
-    await _repair_exists(rt, repair_id)
+    await _repair_exists(rt, caller, repair_id)
     data = bytearray()
     while chunk := await file.read(CHUNK):
         data += chunk
@@ -94,16 +115,20 @@ async def upload_photo(repair_id: str, rt: Rt, file: Annotated[UploadFile, File(
 
 @router.get("/v1/repairs/{repair_id}/photos", response_model=list[PhotoView],
             summary="The photos of a repair, oldest first")
-async def list_photos(repair_id: str, rt: Rt) -> list[PhotoView]:
-    await _repair_exists(rt, repair_id)
+async def list_photos(repair_id: RepairId, rt: Rt, caller: Authorized) -> list[PhotoView]:
+    await _repair_exists(rt, caller, repair_id)
     async with rt.sessions() as session:
         photos = await repository.photos_of(session=session, repair_id=repair_id)
     return [photo_view(p) for p in photos]
 
 
 @router.get("/v1/repairs/{repair_id}/photos/{photo_id}", summary="One photo's bytes",
-            response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
-async def get_photo(repair_id: str, photo_id: str, rt: Rt) -> Response:
+            response_class=Response, responses={200: {
+                "description": "The photo as uploaded, with its sniffed type.",
+                "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                            for kind in IMAGE_TYPES}}})
+async def get_photo(repair_id: RepairId, photo_id: PhotoId, rt: Rt, caller: Authorized) -> Response:
+    await _repair_exists(rt, caller, repair_id)
     async with rt.sessions() as session:
         photo = await session.get(Photo, photo_id)
     if photo is None or photo.repair_id != repair_id:

@@ -87,8 +87,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Rejection)
     async def _rejected(_: Request, exc: Rejection) -> JSONResponse:
         extra = {"errors": exc.errors} if exc.errors else {}
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="repairflow"'
         return problem(exc.status, exc.code, "Request refused", exc.message_en, exc.message_zh,
-                       exc.field, **extra)
+                       exc.field, headers=headers or None, **extra)
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(_: Request, exc: ServiceUnavailable) -> JSONResponse:

@@ -123,6 +123,8 @@ async def search(*, session: AsyncSession, filters: dict, after: tuple[datetime,
                  limit: int) -> list[Repair]:
     """Repairs matching the filters, newest first, after a cursor position."""
     query = select(Repair)
+    if filters.get("projects") is not None:  # the caller's key scope
+        query = query.where(Repair.project.in_(filters["projects"]))
     for column in ("project", "building", "unit", "common_area", "status", "priority",
                    "category", "reporter_phone"):
         if filters.get(column) is not None:

@@ -49,17 +49,23 @@ class ReportRepair(BaseModel):
     )
     project: str = Field(min_length=1, max_length=32)
     building: str = Field(min_length=1, max_length=32)
-    unit: str | None = Field(None, min_length=1, max_length=32)
-    common_area: str | None = Field(None, min_length=1, max_length=32)
+    unit: str | None = Field(None, min_length=1, max_length=32,
+                             description="The unit (房号), e.g. `1-1201`; or give `common_area`.")
+    common_area: str | None = Field(
+        None, min_length=1, max_length=32,
+        description="A common area (公共区域) of the building, e.g. `LOBBY`, instead of a unit.")
     reporter: Reporter
     channel: Channel
-    category: str = Field(min_length=1, max_length=32)
+    category: str = Field(min_length=1, max_length=32,
+                          description="A defect category code, e.g. `LK-WET` (厨卫地面渗漏).")
     description: str = Field(min_length=1, max_length=4000)
     reported_at: AwareDatetime | None = Field(
         None, description="When the owner called; defaults to the moment of receipt."
     )
-    preferred_visit_at: AwareDatetime | None = None
-    emergency: bool = False
+    preferred_visit_at: AwareDatetime | None = Field(
+        None, description="When the owner would like the visit, with its offset.")
+    emergency: bool = Field(False, description="The caller says it is an emergency (紧急); "
+                                               "some categories always are.")
 
 
 class Deadlines(BaseModel):
@@ -73,9 +79,38 @@ class TimelineEntry(BaseModel):
     detail: str
 
 
+# Examples for the OpenAPI page: the report of ReportRepair's example as it comes back, then
+# as GET shows it after a second call and a photo (tests/unit/intake/test_openapi.py checks
+# that they validate).
+REPAIR_ID = "5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"
+REPAIR_EXAMPLE = {
+    "id": REPAIR_ID, "ticket": "SH-LJ-000128", "project": "SH-LJ", "building": "1",
+    "unit": "1-1201", "common_area": None, "category": "LK-WET", "channel": "hotline",
+    "priority": "routine", "status": "reported",
+    "reporter": {"name": "张伟", "phone": "13800138001"}, "description": "卫生间地面渗水到楼下",
+    "reported_at": "2026-06-03T09:12:04+08:00", "received_at": "2026-06-03T09:12:04+08:00",
+    "preferred_visit_at": None,
+    "deadlines": {"arrive_by": "2026-06-03T09:32:04+08:00", "arrive_rule": (
+        "routine: receipt within working hours (08:00-17:30 on a working day), so arrive "
+        "within 20 minutes of receipt (003 §5.2, 004 §4.1.2.2)")},
+    "workflow_id": f"repair-{REPAIR_ID}", "overdue": False, "duplicate_of": None,
+    "repeat_calls": 0, "warranty": None, "timeline": None,
+}
+DUPLICATE_EXAMPLE = REPAIR_EXAMPLE | {"duplicate_of": REPAIR_ID, "repeat_calls": 1}
+FOLLOWED_EXAMPLE = REPAIR_EXAMPLE | {"repeat_calls": 1, "timeline": [
+    {"at": "2026-06-03T09:12:04+08:00", "kind": "reported",
+     "detail": "hotline: 张伟 13800138001"},
+    {"at": "2026-06-03T09:20:41+08:00", "kind": "called_again",
+     "detail": "wechat: 王芳 13900139002: 楼上卫生间漏水，我家天花板在滴水"},
+    {"at": "2026-06-03T09:25:13+08:00", "kind": "photo",
+     "detail": f"/v1/repairs/{REPAIR_ID}/photos/9d2e41c7-6b0a-4f55-8e3b-0c1f7a9e2d64"},
+]}
+
+
 class RepairView(BaseModel):
     """A repair as the call center sees it."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [REPAIR_EXAMPLE, FOLLOWED_EXAMPLE]})
     id: str
     ticket: str
     project: str
@@ -104,6 +139,11 @@ class RepairView(BaseModel):
 
 
 class RepairPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "repairs": [REPAIR_EXAMPLE],
+        "next_cursor": "MjAyNi0wNi0wM1QwMToxMjowNCswMDowMHw1ZjBjOWE1Mi0zZDFlLTRiOGEtOWMzZi0y"
+                       "YTdlNmQxYjRjMDg",
+    }]})
     repairs: list[RepairView]
     next_cursor: str | None = Field(
         None, description="Pass as `cursor` for the next page; absent on the last page.")
@@ -112,7 +152,8 @@ class RepairPage(BaseModel):
 class IntakeSettingsIn(BaseModel):
     """A project's intake policy."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"duplicate_window_hours": 72}]})
     duplicate_window_hours: int = Field(
         72, ge=1, le=24 * 365,
         description="An open repair of the same place and category reported within this "

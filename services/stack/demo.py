@@ -111,3 +111,27 @@ async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = 
         return True
     finally:
         await engine.dispose()
+
+
+async def demo_api_key(database_url: str, home: Path, *, path: Path = DEMO_FILE) -> str:
+    """The demo group's API key, kept in `<home>/demo-api-key` (owner-only) so that the
+    printed curl works on every `up`; made anew if the file or its key is gone."""
+    from services.intake.auth import find_key
+    from services.intake.keys import create_key
+
+    saved = home / "demo-api-key"
+    if saved.exists():
+        token = saved.read_text().strip()
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                if await find_key(session, token) is not None:
+                    return token
+        finally:
+            await engine.dispose()
+    group = read_demo(path).group.code
+    issued = await create_key(database_url, name=f"{group} demo call center", group=group,
+                              projects=None)
+    saved.touch(mode=0o600)
+    saved.write_text(issued.token + "\n")
+    return issued.token

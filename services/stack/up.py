@@ -160,7 +160,8 @@ async def wait_until_serving(endpoints: Endpoints, settings: StackSettings, time
                                        f"(log: {settings.home / 'logs' / 'intake.log'})")
             await asyncio.sleep(0.2)
 
-def summary(endpoints: Endpoints, settings: StackSettings, demo_loaded: bool, took: float) -> str:
+def summary(endpoints: Endpoints, settings: StackSettings, demo_loaded: bool, took: float,
+            api_key: str | None) -> str:
     api = f"http://127.0.0.1:{endpoints.http_port}"
     ui = endpoints.temporal_ui
     lines = [
@@ -176,9 +177,12 @@ def summary(endpoints: Endpoints, settings: StackSettings, demo_loaded: bool, to
         f"  Logs           {settings.home / 'logs'}/<process>.log",
         f"  Demo data      {'loaded now' if demo_loaded else 'already there'}: "
         "projects SH-LJ (Shanghai) and BJ-YH (Beijing)",
+        *([f"  Demo API key   {api_key}  (group HX; in {settings.home / 'demo-api-key'})"]
+          if api_key else []),
         "",
         "Report a repair:",
         f"  curl -s -X POST {api}/v1/repairs -H 'content-type: application/json' \\",
+        f"    -H 'Authorization: Bearer {api_key or '<repairflow apikey create>'}' \\",
         f"    -d '{json.dumps(EXAMPLE_REPORT, ensure_ascii=False)}'",
         "",
         "Ctrl-C stops everything.",
@@ -194,10 +198,13 @@ async def start(settings: StackSettings, supervisor: Supervisor) -> None:
     await bootstrap.declare_streams(endpoints.nats_url, settings.nats_prefix)
     await bootstrap.prepare_temporal(endpoints.temporal_address, settings.temporal_namespace)
     demo_loaded = settings.load_demo and await demo.load_demo(endpoints.database_url)
+    api_key = (await demo.demo_api_key(endpoints.database_url, settings.home)
+               if settings.load_demo else None)
     for name in SERVICES:
         supervisor.start(service_spec(name, endpoints, settings), tier=1)
     await wait_until_serving(endpoints, settings, timeout=60)
-    print(summary(endpoints, settings, demo_loaded, time.monotonic() - started), flush=True)
+    print(summary(endpoints, settings, demo_loaded, time.monotonic() - started, api_key),
+          flush=True)
 
 
 def lock_home(home: Path) -> IO[str]:

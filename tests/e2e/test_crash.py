@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 
 from services.common.bus import Bus
 from services.common.settings import to_asyncpg_dsn
+from services.intake.keys import create_key
 from services.stack.servers import free_port
 from services.warranty.service import WarrantySettings
 from services.warranty.service import running as warranty_running
@@ -51,12 +52,14 @@ async def test_a_report_committed_just_before_intake_dies_gets_its_workflow_afte
         "REPAIRFLOW_TASK_QUEUE": settings["task_queue"], "REPAIRFLOW_HTTP_PORT": str(port),
     }
     api = f"http://127.0.0.1:{port}"
+    key = await create_key(demo_database, name="hotline", group="HX", projects=None)
+    headers = {"Authorization": f"Bearer {key.token}"}
     async with warranty_running(WarrantySettings(**settings)):
         doomed = repairflow("serve", "intake",
                             env={**env, "REPAIRFLOW_FAILPOINTS": "intake.after_commit"})
         try:
             await wait_until_healthy(api)
-            async with httpx.AsyncClient(timeout=10) as client:
+            async with httpx.AsyncClient(timeout=10, headers=headers) as client:
                 with pytest.raises(httpx.HTTPError):  # the process died mid-request
                     await client.post(f"{api}/v1/repairs", json=REPORT)
             assert await asyncio.to_thread(doomed.process.wait, 10) == 137
@@ -90,7 +93,7 @@ async def test_a_report_committed_just_before_intake_dies_gets_its_workflow_afte
             event = await bus.js.get_last_msg(bus.stream("REPAIRS"),
                                               bus.subject("repairs.reported.v1"))
             assert event.headers["Nats-Msg-Id"] == f"{repair_id}:reported"
-            async with httpx.AsyncClient(timeout=10) as client:
+            async with httpx.AsyncClient(timeout=10, headers=headers) as client:
                 fetched = await client.get(f"{api}/v1/repairs/{repair_id}")
             assert fetched.status_code == 200
             assert fetched.json()["priority"] == "emergency"

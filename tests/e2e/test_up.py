@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import signal
 import socket
@@ -62,6 +63,13 @@ def stack_env() -> Iterator[dict[str, str]]:
     shutil.rmtree(home, ignore_errors=True)
 
 
+def printed_key(up: Running) -> dict[str, str]:
+    """The demo key from the curl that `up` prints, as request headers."""
+    token = re.search(r"Authorization: Bearer (rfk_\S+)'", "".join(up.lines))
+    assert token, "up printed no API key"
+    return {"Authorization": f"Bearer {token.group(1)}"}
+
+
 def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: dict[str, str]):
     env = stack_env
     api = f"http://127.0.0.1:{env['REPAIRFLOW_HTTP_PORT']}"
@@ -70,8 +78,10 @@ def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: di
     try:
         up.wait_for(r"RepairFlow is up")
         assert "Demo data      loaded now" in "".join(up.lines)
+        key = printed_key(up)
+        assert httpx.post(f"{api}/v1/repairs", json=REPORT, timeout=10).status_code == 401
 
-        created = httpx.post(f"{api}/v1/repairs", json=REPORT, timeout=10)
+        created = httpx.post(f"{api}/v1/repairs", json=REPORT, timeout=10, headers=key)
         assert created.status_code == 201, created.text
         repair = created.json()
         workflow = f"repair-{repair['id']}"
@@ -104,9 +114,9 @@ def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: di
         imported = repairflow("registry", "import", "deploy/demo/registry-sample.csv",
                               env={"DATABASE_URL": database})
         assert imported.process.wait(60) == 0, "".join(imported.lines)
-        projects = httpx.get(f"{api}/v1/projects", timeout=10).json()["projects"]
+        projects = httpx.get(f"{api}/v1/projects", timeout=10, headers=key).json()["projects"]
         assert "HZ-XH" in [p["code"] for p in projects]
-        decision = httpx.post(f"{api}/v1/warranty/determinations", timeout=10, json={
+        decision = httpx.post(f"{api}/v1/warranty/determinations", timeout=10, headers=key, json={
             "project": "HZ-XH", "building": "1", "unit": "1-101", "category": "LK-WET",
             "reported_on": "2026-11-22"}).json()
         assert decision["covered"] is True and decision["contractor"]["ends_on"] == "2028-06-30"
@@ -139,7 +149,8 @@ def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: di
         up = repairflow("up", env=env)
         up.wait_for(r"RepairFlow is up")
         assert "Demo data      already there" in "".join(up.lines)
-        again = httpx.get(f"{api}/v1/repairs/{repair['id']}", timeout=10)
+        assert printed_key(up) == key  # the demo key lasts across restarts
+        again = httpx.get(f"{api}/v1/repairs/{repair['id']}", timeout=10, headers=key)
         assert again.status_code == 200
         assert {**again.json(), "timeline": None} == repair
         described = temporal_cli("workflow", "describe", "-w", workflow, "--address", temporal)
@@ -178,7 +189,8 @@ def test_up_uses_the_servers_it_is_given_instead_of_starting_its_own(
         assert not any(name in c for c in commands
                        for name in ("postgres", "nats-server", "temporal server"))
         assert sum("services serve" in c for c in commands) == 5
-        created = httpx.post(f"http://127.0.0.1:{port}/v1/repairs", json=REPORT, timeout=10)
+        created = httpx.post(f"http://127.0.0.1:{port}/v1/repairs", json=REPORT, timeout=10,
+                             headers=printed_key(up))
         assert created.status_code == 201, created.text
         assert not (tmp_path / "state" / "postgres").exists()
     finally:

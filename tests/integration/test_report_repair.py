@@ -143,10 +143,13 @@ async def test_without_the_warranty_service_a_report_is_refused_and_nothing_stor
     import httpx
 
     from services.intake.app import IntakeSettings, create_app
+    from services.intake.keys import create_key
 
+    key = await create_key(demo_database, name="hotline", group="HX", projects=None)
     app = create_app(IntakeSettings(**settings))
     async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://intake"
+        transport=httpx.ASGITransport(app=app), base_url="http://intake",
+        headers={"Authorization": f"Bearer {key.token}"},
     ) as api:
         response = await api.post("/v1/repairs", json=REPORT)
     assert response.status_code == 503
