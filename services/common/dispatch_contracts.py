@@ -306,6 +306,19 @@ class Removed(Message):
     id: str
 
 
+class CloseRepair(Scoped):
+    """The repair ended (closed, cancelled, refused): its offers stop counting as open work."""
+
+    repair_id: str = Field(min_length=1, max_length=36)
+    at: Moment
+    outcome: str = Field(min_length=1, max_length=32)
+
+
+class RepairClosed(Message):
+    repair_id: str
+    offers_closed: int
+
+
 class TechnicianOrders(Scoped):
     technician_id: str
 
@@ -343,5 +356,5 @@ DISPATCH_SUBJECTS = {
     "put_technician": "dispatch.technicians.put", "find_technicians": "dispatch.technicians.find",
     "put_roster": "dispatch.rosters.put", "get_roster": "dispatch.rosters.get",
     "put_hours": "dispatch.hours.put", "remove_technician": "dispatch.technicians.remove",
-    "remove_team": "dispatch.teams.remove",
+    "remove_team": "dispatch.teams.remove", "close_repair": "dispatch.repairs.close",
 }

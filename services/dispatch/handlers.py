@@ -16,6 +16,7 @@ from services.common.dispatch_contracts import (
     DISPATCH_TIMED_OUT,
     Assignment,
     AssignRepair,
+    CloseRepair,
     DispatchEvent,
     DutyLeader,
     FindTechnicians,
@@ -31,6 +32,7 @@ from services.common.dispatch_contracts import (
     Removed,
     RemoveTeam,
     RemoveTechnician,
+    RepairClosed,
     RespondToOffer,
     RosterIn,
     Saved,
@@ -295,6 +297,18 @@ class DispatchHandlers:
                                                    technician_id=technician.id,
                                                    now=datetime.now(UTC))
         return Removed(id=command.technician_id)
+
+    async def close_repair(self, command: CloseRepair) -> RepairClosed:
+        """The repair ended: its offers leave the technicians' open orders (and no longer
+        count against their limit of open orders). Idempotent."""
+        async with self.sessions.begin() as session:
+            need = await repository.get_need(session=session, repair_id=command.repair_id)
+            if need is not None and not _owns([need.project], command.within):
+                raise out_of_scope("repair_id")
+            closed = await repository.close_offers_of(session=session,
+                                                      repair_id=command.repair_id,
+                                                      at=command.at)
+        return RepairClosed(repair_id=command.repair_id, offers_closed=closed)
 
     async def remove_team(self, command: RemoveTeam) -> Removed:
         async with self.sessions.begin() as session:

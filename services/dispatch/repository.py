@@ -209,6 +209,13 @@ async def decide_offer(*, session: AsyncSession, offer_id: int, state: str, at: 
         state=state, decided_at=at, reason=reason, closed_at=closed))
 
 
+async def close_offers_of(*, session: AsyncSession, repair_id: str, at: datetime) -> int:
+    """Close a finished repair's open offers (idempotent: closed ones stay as they are)."""
+    result = await session.execute(update(OfferRecord).where(
+        OfferRecord.repair_id == repair_id, OfferRecord.closed_at.is_(None)).values(closed_at=at))
+    return result.rowcount
+
+
 async def open_orders(*, session: AsyncSession, technician_id: str,
                       within: list[str] | None = None) -> list[OfferRecord]:
     """A technician's open work, the nearest arrival deadline last: newest first; only of

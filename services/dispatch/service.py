@@ -13,6 +13,7 @@ from services.common.db import make_engine, make_sessionmaker
 from services.common.dispatch_contracts import (
     DISPATCH_SUBJECTS,
     AssignRepair,
+    CloseRepair,
     FindTechnicians,
     GetRoster,
     ListTeams,
@@ -53,6 +54,7 @@ def running(settings: DispatchSettings) -> AbstractAsyncContextManager[Service]:
             ("find_technicians", FindTechnicians), ("put_roster", PutRoster),
             ("get_roster", GetRoster), ("put_hours", PutHours),
             ("remove_technician", RemoveTechnician), ("remove_team", RemoveTeam),
+            ("close_repair", CloseRepair),
         ):
             group, endpoint = DISPATCH_SUBJECTS[name].rsplit(".", 1)
             await service.add_group(name=bus.subject(group)).add_endpoint(
