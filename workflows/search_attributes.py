@@ -17,8 +17,10 @@ PRIORITY = SearchAttributeKey.for_keyword("Priority")
 REPAIR_STATUS = SearchAttributeKey.for_keyword("RepairStatus")
 ASSIGNEE = SearchAttributeKey.for_keyword("Assignee")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
+WARRANTY_OUTCOME = SearchAttributeKey.for_keyword("WarrantyOutcome")  # free/chargeable/...
 
-ALL = (PROJECT, BUILDING, CATEGORY, PRIORITY, REPAIR_STATUS, ASSIGNEE, OVERDUE)
+ALL = (PROJECT, BUILDING, CATEGORY, PRIORITY, REPAIR_STATUS, ASSIGNEE, OVERDUE,
+       WARRANTY_OUTCOME)
 
 async def register_search_attributes(client: Client) -> list[str]:
     """Add the attributes the namespace lacks (idempotent); returns the names added."""

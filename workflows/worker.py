@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -13,6 +14,8 @@ from services.common.bus import Bus
 from services.common.logging import configure_logging
 from services.common.micro import wait_for_stop_signal
 from services.common.settings import CommonSettings
+from workflows.delegation.activities import DelegationActivities
+from workflows.delegation.workflow import DelegationWorkflow
 from workflows.repair.activities import RepairActivities
 from workflows.repair.workflow import RepairWorkflow
 
@@ -25,19 +28,24 @@ class WorkerSettings(CommonSettings):
     worker_max_concurrent_tasks: int = 200
 
 
-def build_worker(client: Client, bus: Bus, settings: WorkerSettings) -> Worker:
+def build_worker(client: Client, bus: Bus, settings: WorkerSettings, **options: Any) -> Worker:
+    """The worker; `options` go to temporalio's Worker (tests use them)."""
     activities = RepairActivities(bus)
+    delegation = DelegationActivities(bus)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[RepairWorkflow],
-        activities=[activities.announce_overdue],
+        workflows=[RepairWorkflow, DelegationWorkflow],
+        activities=[activities.announce_overdue, activities.determine_warranty,
+                    activities.offer, activities.answer_offer, activities.publish_progress,
+                    activities.release_offers, delegation.publish_delegation_step],
         max_concurrent_workflow_task_polls=settings.worker_pollers,
         max_concurrent_activity_task_polls=settings.worker_pollers,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_tasks,
         # Let a running activity finish on SIGTERM instead of cancelling it at once.
         graceful_shutdown_timeout=timedelta(seconds=5),
+        **options,
     )
 
 

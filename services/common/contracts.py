@@ -20,6 +20,9 @@ STREAMS: dict[str, list[str]] = {
 
 REPAIR_REPORTED = "repairs.reported.v1"
 REPAIR_OVERDUE = "repairs.overdue.v1"
+REPAIR_PROGRESSED = "repairs.status_changed.v1"
+REPAIR_ESCALATED = "repairs.escalated.v1"
+REPAIR_DELEGATION = "repairs.delegation.v1"  # contract: workflows/delegation/messages.py
 
 WARRANTY_LOCATE = "warranty.registry.locate"
 WARRANTY_DETERMINE = "warranty.determine"
@@ -77,6 +80,32 @@ class RepairOverdue(Contract):
     deadline: str
     due_at: AwareDatetime
     noticed_at: AwareDatetime
+
+
+class RepairProgressed(Contract):
+    """A step of a repair's lifecycle: its new status and what happened, in order
+    (`sequence` counts the repair's steps from 1)."""
+
+    repair_id: str
+    project: str
+    sequence: int
+    status: str
+    kind: str
+    at: AwareDatetime
+    by: str | None
+    detail: str
+    technician_id: str | None = None
+    overdue: bool = False
+    reworks: int = 0
+    warranty_outcome: str | None = None
+    arrive_by: AwareDatetime | None = None
+    finish_by: AwareDatetime | None = None
+
+
+class RepairEscalated(RepairProgressed):
+    """A missed deadline went up the project's chain one step (逐级上报)."""
+
+    role: str
 
 
 class LocateReport(Contract):

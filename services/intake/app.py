@@ -18,6 +18,7 @@ from services.common.settings import CommonSettings
 from services.intake import (
     dispatch_endpoints,
     endpoints,
+    lifecycle_endpoints,
     openapi,
     photo_endpoints,
     problems,
@@ -112,8 +113,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(operations)
     # Every other route needs an API key, whether or not its handler asks who is calling.
     keyed = [Depends(authorize)]
-    for module in (endpoints, registry_endpoints, dispatch_endpoints, photo_endpoints,
-                   webhooks):
+    for module in (endpoints, lifecycle_endpoints, registry_endpoints, dispatch_endpoints,
+                   photo_endpoints, webhooks):
         app.include_router(module.router, dependencies=keyed)
     openapi.document(app)
     return app

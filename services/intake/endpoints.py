@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -30,7 +31,7 @@ from services.common.failpoints import failpoint
 from services.common.registry_contracts import GetProject, ProjectIn
 from services.intake import repository, service
 from services.intake.auth import Authorized, ProjectDirectory, RateLimits
-from services.intake.models import IdempotencyKey, Photo, Repair, RepairCall
+from services.intake.models import IdempotencyKey, Photo, Repair, RepairCall, RepairStep
 from services.intake.outbox import OutboxRelay
 from services.intake.schemas import (
     DUPLICATE_EXAMPLE,
@@ -40,6 +41,7 @@ from services.intake.schemas import (
     RepairView,
     Reporter,
     ReportRepair,
+    ServiceLevels,
     TimelineEntry,
     normalise_phone,
 )
@@ -171,8 +173,9 @@ async def get_repair(repair_id: RepairId, rt: Rt, caller: Authorized) -> RepairV
                             f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
         calls = await repository.calls_of(session=session, repair_id=repair.id)
         photos = await repository.photos_of(session=session, repair_id=repair.id)
+        steps = await repository.steps_of(session=session, repair_id=repair.id)
     result = view(repair, repeat_calls=len(calls))
-    result.timeline = timeline(repair, calls, photos)
+    result.timeline = timeline(repair, calls, photos, steps)
     return result
 
 
@@ -259,6 +262,44 @@ async def get_intake_settings(project: ProjectCode, rt: Rt, caller: Authorized) 
     return IntakeSettingsIn(duplicate_window_hours=int(window.total_seconds() // 3600))
 
 
+@router.put("/v1/projects/{project}/service-levels", response_model=ServiceLevels,
+            tags=["registry"], summary="A project's service levels (服务时限)")
+async def put_service_levels(project: ProjectCode, policy: ServiceLevels, rt: Rt,
+                             caller: Authorized) -> ServiceLevels:
+    """Replace the project's service-level policy; a setting left out keeps its default
+    (and follows ours if it changes). Reports from now on get its deadlines, and their
+    workflows its offer time, rework limit and escalation chain; repairs already reported
+    keep theirs. The answer is the whole policy in force."""
+    await caller.require(project)
+    for priority in ("emergency", "routine"):  # the priorities intake files
+        if policy.targets.of(priority).arrive is None:
+            raise Rejection(
+                "arrival_target_required",
+                f"{priority.capitalize()} repairs need an arrival target: their workflow "
+                "watches it.", f"{_PRIORITY_ZH[priority]}报修必须设置到场时限。",
+                f"targets.{priority}.arrive", 422)
+    await rt.bus.ask(WARRANTY_GET_PROJECT, GetProject(code=project), ProjectIn)  # exists?
+    async with rt.sessions.begin() as session:
+        await repository.put_service_levels(
+            session=session, project=project,
+            document=policy.model_dump(mode="json", exclude_unset=True))
+    return policy
+
+
+@router.get("/v1/projects/{project}/service-levels", response_model=ServiceLevels,
+            tags=["registry"], summary="A project's service levels in force")
+async def get_service_levels(project: ProjectCode, rt: Rt, caller: Authorized) -> ServiceLevels:
+    """The whole policy: the project's settings and our defaults for the rest."""
+    await caller.require(project)
+    await rt.bus.ask(WARRANTY_GET_PROJECT, GetProject(code=project), ProjectIn)  # exists?
+    async with rt.sessions() as session:
+        policy = await repository.service_levels(session=session, project=project)
+    return ServiceLevels.model_validate(policy.model_dump(mode="json"))
+
+
+_PRIORITY_ZH = {"emergency": "紧急", "routine": "日常"}
+
+
 class DependencyHealth(BaseModel):
     ok: bool
     ms: float | None = Field(None, description="How long the probe took, when it answered.")
@@ -335,15 +376,19 @@ def view(repair: Repair, *, repeat_calls: int = 0, duplicate_of: str | None = No
         reporter=Reporter(name=repair.reporter_name, phone=repair.reporter_phone),
         description=repair.description, reported_at=local(repair.reported_at),
         received_at=local(repair.received_at), preferred_visit_at=local(repair.preferred_visit_at),
-        deadlines=Deadlines(arrive_by=local(repair.arrive_by), arrive_rule=repair.arrive_rule),
+        deadlines=Deadlines(arrive_by=local(repair.arrive_by), arrive_rule=repair.arrive_rule,
+                            finish_by=local(repair.finish_by), finish_rule=repair.finish_rule),
         workflow_id=repair.workflow_id, overdue=repair.overdue_at is not None,
-        duplicate_of=duplicate_of, repeat_calls=repeat_calls,
+        duplicate_of=duplicate_of, repeat_calls=repeat_calls, trade=repair.trade,
+        assignee=repair.technician_id, reworks=repair.reworks or 0,
+        warranty_outcome=repair.warranty_outcome,
     )
 
 
-def timeline(repair: Repair, calls: list[RepairCall], photos: list[Photo]
-             ) -> list[TimelineEntry]:
-    """What happened to a repair, oldest first, in the project's zone."""
+def timeline(repair: Repair, calls: list[RepairCall], photos: list[Photo],
+             steps: Sequence[RepairStep] = ()) -> list[TimelineEntry]:
+    """What happened to a repair, oldest first, in the project's zone: intake's own entries
+    and the workflow's steps (without its `reported`, which intake's own tells better)."""
     zone = ZoneInfo(repair.time_zone)
     entries = [TimelineEntry(
         at=repair.received_at.astimezone(zone), kind="reported",
@@ -354,10 +399,13 @@ def timeline(repair: Repair, calls: list[RepairCall], photos: list[Photo]
         for c in calls]
     entries += [TimelineEntry(at=p.uploaded_at.astimezone(zone), kind="photo",
                               detail=f"/v1/repairs/{repair.id}/photos/{p.id}") for p in photos]
-    if repair.overdue_at:
+    entries += [TimelineEntry(at=s.at.astimezone(zone), kind=s.kind, detail=s.detail, by=s.by,
+                              technician_id=s.technician_id)
+                for s in steps if s.kind != "reported"]
+    if repair.overdue_at and not any(s.kind == "overdue" for s in steps):
         entries.append(TimelineEntry(at=repair.overdue_at.astimezone(zone), kind="overdue",
                                      detail="nobody had arrived by the arrival deadline"))
-    return sorted(entries, key=lambda e: e.at)
+    return sorted(entries, key=lambda e: e.at)  # stable: steps of one moment keep their order
 
 
 def _phone_filter(phone: str | None) -> str | None:

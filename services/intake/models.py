@@ -57,12 +57,35 @@ class Repair(Base):
     status: Mapped[str] = mapped_column(String(24))
     workflow_id: Mapped[str] = mapped_column(String(64))
     overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    trade: Mapped[str | None] = mapped_column(String(32))  # None: reported before it was kept
+    finish_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finish_rule: Mapped[str | None] = mapped_column(Text)
+    # Followed from the workflow's events (read_model.py); `last_sequence` is the newest step
+    # the status, assignee and overdue flag reflect, so an older event never moves them back.
+    technician_id: Mapped[str | None] = mapped_column(String(32))
+    reworks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    warranty_outcome: Mapped[str | None] = mapped_column(String(16))
+    last_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 Index("repairs_by_time", Repair.received_at.desc(), Repair.id.desc())
 Index("repairs_by_place", Repair.project, Repair.building, Repair.unit, Repair.common_area,
       Repair.category)
 Index("repairs_by_phone", Repair.reporter_phone)
+
+
+class RepairStep(Base):
+    """One step of a repair's workflow (`repairs.status_changed.v1`), numbered by the
+    workflow: the timeline beyond intake's own entries."""
+
+    __tablename__ = "repair_steps"
+    repair_id: Mapped[str] = mapped_column(ForeignKey("repairs.id"), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(32))
+    by: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text)
+    technician_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class RepairCall(Base):
@@ -93,11 +116,13 @@ class IdempotencyKey(Base):
 
 
 class ProjectIntakeSettings(Base):
-    """Intake's own per-project policy: how long an open repair absorbs repeat reports."""
+    """Intake's own per-project policy: how long an open repair absorbs repeat reports, and
+    the project's service levels (a ServiceLevelPolicy document as given; None: defaults)."""
 
     __tablename__ = "project_settings"
     project: Mapped[str] = mapped_column(String(32), primary_key=True)
     duplicate_window_hours: Mapped[int] = mapped_column(Integer)
+    service_levels: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class TicketCounter(Base):

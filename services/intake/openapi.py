@@ -62,6 +62,17 @@ reports. Either way the body is the repair to follow.
 until it is absent. `GET /v1/projects/{project}/buildings/{building}/units/{unit}/repairs` is
 a unit's history for the agent on the phone. Photos: `POST /v1/repairs/{repair_id}/photos`.
 
+## Acting on a repair
+Technicians, staff and owners move a repair on with `POST /v1/repairs/{repair_id}/{action}`:
+`accept` or `decline` an offer (接单), `arrive` (到场), `diagnose` (诊断), `complete` (完工),
+`acceptance` (the owner's 验收: rejected is a rework, 返工), `reschedule` (an agreed visit
+time), `pause` and `resume` (waiting for parts or the owner), `cancel`. The answer is the
+repair's live state (`GET /v1/repairs/{repair_id}/progress` shows it too); what the state
+does not allow is 409 `action_refused` with the reason in `detail`. Right after the report
+the repair's workflow may still be starting: 409 `not_started`, retry in a moment. A
+project's deadlines, offer time, rework limit and escalation chain are its service levels:
+`PUT /v1/projects/{project}/service-levels`.
+
 ## Receiving updates: webhooks
 Instead of polling, register a URL with `POST /v1/webhooks` (under *webhooks*): it receives
 a POST for each event of your projects' repairs (`repairs.reported.v1`,
@@ -195,6 +206,29 @@ CONFLICTS = {
         409, "delivery_not_failed", "Only a given-up delivery can be retried; this one is "
         "delivered or still being tried.", "只有已放弃的投递才能重试。", "delivery_id"),
 }
+# The people's actions on a repair (lifecycle_endpoints.py): a refusal of each, as the
+# workflow words it.
+REFUSALS = {
+    "accept": "the repair is offered to T-SH-02, not T-SH-05",
+    "decline": "the offer was answered already",
+    "arrive": "the repair is offered; this needs it accepted",
+    "diagnose": "the repair is accepted; this needs it arrived or diagnosed",
+    "complete": "the repair is T-SH-02's, not T-SH-05's",
+    "acceptance": "the repair is arrived; this needs it completed",
+    "reschedule": "visit_at must be in the future",
+    "pause": "paused already: 等待防水卷材到货",
+    "resume": "the repair is not paused",
+    "cancel": "the repair is completed and cannot be cancelled",
+    "quote": "the repair is free under warranty: there is nothing to quote",
+    "quote-decision": "decision must be one of accept, refuse",
+    "waiver-request": "amount_fen must be between 1 and the quote's 15000",
+    "waiver-decision": "a waiver of 800.00 yuan needs the company_leader",
+}
+CONFLICTS |= {("post", f"/v1/repairs/{{repair_id}}/{action}"): problem(
+    409, "action_refused", reason, f"当前状态不允许此操作：{reason}", None)
+    for action, reason in REFUSALS.items()}
+NOT_STARTED = problem(409, "not_started", "The repair's workflow is starting; retry in a moment.",
+                      "报修流程正在启动，请稍后重试。", "repair_id")
 EARLY_EN = ("Unit 1-1201 delivered on 2023-01-06, before the building's completion on "
             "2023-06-30.")
 EARLY_ZH = "房号1-1201的交付日期2023-01-06早于楼栋竣工日期2023-06-30。"
@@ -218,13 +252,30 @@ EXTRA: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = {
     ("post", "/v1/offers/{offer_id}/accept"): {403: [problem(
         403, "not_your_offer", "This offer was made to someone else.", "该派工不是派给您的。",
         "technician_id")]},
+    **{("post", f"/v1/repairs/{{repair_id}}/{action}"): {409: [NOT_STARTED]}
+       for action in REFUSALS},
+    ("get", "/v1/repairs/{repair_id}/progress"): {409: [NOT_STARTED]},
+    ("post", "/v1/repairs/{repair_id}/arrive"): {409: [NOT_STARTED], 422: [problem(
+        422, "in_the_future", "arrived_at is in the future.", "到场时间不能晚于当前时间。",
+        "arrived_at")]},
+    ("post", "/v1/repairs/{repair_id}/complete"): {409: [NOT_STARTED], 422: [problem(
+        422, "unknown_photo", "No photo '9d2e41c7-6b0a-4f55-8e3b-0c1f7a9e2d64' on this repair.",
+        "该报修单没有这张照片。", "photo_ids")]},
+    ("post", "/v1/repairs/{repair_id}/acceptance"): {409: [NOT_STARTED], 422: [problem(
+        422, "reason_required", "Say what the owner is not satisfied with.",
+        "业主不验收时须填写原因。", "reason")]},
+    ("put", "/v1/projects/{project}/service-levels"): {422: [problem(
+        422, "arrival_target_required",
+        "Routine repairs need an arrival target: their workflow watches it.",
+        "日常报修必须设置到场时限。", "targets.routine.arrive")]},
     ("post", "/v1/repairs/{repair_id}/photos"): {
         413: [problem(413, "photo_too_large", "A photo may be at most 10 MB.", "照片不能超过10MB。",
                       "file")],
         415: [problem(415, "unsupported_photo", "Only JPEG, PNG, WebP or HEIC photos are taken.",
                       "仅支持JPEG、PNG、WebP或HEIC格式的照片。", "file")]},
 }
-OWN = {403: "Refused to this key.", 413: "The photo is larger than allowed.",
+OWN = {403: "Refused to this key.", 409: "Conflicts with the current state.",
+       413: "The photo is larger than allowed.",
        415: "Not a JPEG, PNG, WebP or HEIC photo (judged by its bytes).",
        422: "The request is malformed."}
 INVALID_CURSOR = problem(422, "invalid_cursor", "This cursor is not one we gave out.",

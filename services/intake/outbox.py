@@ -78,7 +78,7 @@ class OutboxRelay:
 
     async def _deliver_one(self, entry: OutboxEntry, repair: Repair) -> None:
         if entry.kind == START_WORKFLOW:
-            await self._start_workflow(repair)
+            await self._start_workflow(repair, entry.payload.get("policy"))
         elif entry.kind == PUBLISH_REPORTED:
             await self.bus.publish_event(
                 REPAIR_REPORTED, reported_event(repair), msg_id=f"{repair.id}:reported"
@@ -86,11 +86,11 @@ class OutboxRelay:
         else:
             raise ValueError(f"unknown outbox kind {entry.kind!r}")
 
-    async def _start_workflow(self, repair: Repair) -> None:
+    async def _start_workflow(self, repair: Repair, policy: dict | None) -> None:
         try:
             await self.temporal.start_workflow(
                 RepairWorkflow.run,
-                workflow_input(repair),
+                workflow_input(repair, policy),
                 id=repair.workflow_id,
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -1,5 +1,10 @@
 """Intake's read model follows the repairs' events: a durable JetStream consumer shared by
-all intake replicas marks a repair overdue when its workflow says a deadline passed."""
+all intake replicas keeps each repair's status, assignee, reworks, warranty outcome and
+overdue flag, and the workflow's steps for the timeline.
+
+Events come at least once and, across replicas, in any order: a step is kept once (its
+repair and sequence), and a repair's status moves only to a newer step's (see
+repository.apply_step), so a redelivered or late event never moves a repair backwards."""
 
 from __future__ import annotations
 
@@ -8,15 +13,53 @@ import asyncio
 import structlog
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from pydantic import ConfigDict, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.common.bus import Bus
-from services.common.contracts import REPAIR_OVERDUE, RepairOverdue
+from services.common.contracts import (
+    REPAIR_ESCALATED,
+    REPAIR_OVERDUE,
+    REPAIR_PROGRESSED,
+    RepairOverdue,
+    RepairProgressed,
+)
 from services.intake import repository
+from services.intake.models import RepairStep
 
 log = structlog.get_logger(__name__)
-CONSUMER = "intake-read-model"
+# A new name, not the old overdue-only one: an existing durable keeps its filter subjects.
+CONSUMER = "intake-read-model-2"
+SUBJECTS = (REPAIR_OVERDUE, REPAIR_PROGRESSED, REPAIR_ESCALATED)
+
+
+class Progressed(RepairProgressed):
+    """`repairs.status_changed.v1` and `repairs.escalated.v1` as the read model takes them:
+    fields it does not use (an escalation's role, fields added later) are let through."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+async def apply(session: AsyncSession, subject: str, data: bytes) -> None:
+    """Apply one event; ValidationError when it cannot be read."""
+    if subject == REPAIR_OVERDUE:
+        overdue = RepairOverdue.model_validate_json(data)
+        await repository.mark_overdue(session=session, repair_id=overdue.repair_id,
+                                      due_at=overdue.due_at)
+        return
+    event = Progressed.model_validate_json(data)
+    # Cut to the columns: an overlong name must not stall the consumer on one event.
+    step = RepairStep(repair_id=event.repair_id, sequence=event.sequence, at=event.at,
+                      kind=event.kind[:32], by=event.by and event.by[:100],
+                      detail=event.detail,
+                      technician_id=event.technician_id and event.technician_id[:32])
+    facts = {"status": event.status, "reworks": event.reworks,
+             "warranty_outcome": event.warranty_outcome, "arrive_by": event.arrive_by,
+             "finish_by": event.finish_by}
+    if not await repository.apply_step(session=session, step=step, facts=facts,
+                                       overdue=event.overdue):
+        log.warning("event of an unknown repair ignored", repair_id=event.repair_id,
+                    subject=subject)
 
 
 async def follow_events(*, bus: Bus, sessions: async_sessionmaker, stop: asyncio.Event
@@ -24,6 +67,7 @@ async def follow_events(*, bus: Bus, sessions: async_sessionmaker, stop: asyncio
     """Apply events until `stop` is set; each is acknowledged after its commit (at least
     once, and applying one twice changes nothing). A stop event, not cancellation, ends
     the loop: the NATS client turns a cancelled fetch into a timeout."""
+    prefix = bus.subject("")
     while True:  # the stream may not exist yet (declared by `up` or a deploy step)
         try:
             subscription = await bus.js.pull_subscribe(
@@ -31,7 +75,8 @@ async def follow_events(*, bus: Bus, sessions: async_sessionmaker, stop: asyncio
                 stream=bus.stream("REPAIRS"),
                 config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
                                       deliver_policy=DeliverPolicy.ALL, max_deliver=20,
-                                      ack_wait=30),
+                                      ack_wait=30,
+                                      filter_subjects=[bus.subject(s) for s in SUBJECTS]),
             )
             break
         except Exception as exc:  # noqa: BLE001 - retried until the stream is there
@@ -53,18 +98,16 @@ async def follow_events(*, bus: Bus, sessions: async_sessionmaker, stop: asyncio
                     await asyncio.sleep(1)
                 continue
             for message in messages:
+                subject = message.subject.removeprefix(prefix)
                 try:
-                    event = RepairOverdue.model_validate_json(message.data)
+                    async with sessions.begin() as session:
+                        await apply(session, subject, message.data)
                 except ValidationError:
                     log.error("unreadable event dropped", subject=message.subject)
                     await message.term()
                     continue
-                try:
-                    async with sessions.begin() as session:
-                        await repository.mark_overdue(session=session, repair_id=event.repair_id,
-                                                      due_at=event.due_at)
                 except Exception as exc:  # noqa: BLE001 - redelivered later
-                    log.warning("read model update failed", repair_id=event.repair_id,
+                    log.warning("read model update failed", subject=message.subject,
                                 error=repr(exc))
                     await message.nak(delay=2)
                     continue

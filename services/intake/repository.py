@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.service_levels import DEFAULT_POLICY, ServiceLevelPolicy
 from services.intake.models import (
     IdempotencyKey,
     OutboxEntry,
@@ -15,11 +17,13 @@ from services.intake.models import (
     ProjectIntakeSettings,
     Repair,
     RepairCall,
+    RepairStep,
     TicketCounter,
 )
+from workflows.repair.messages import Status
 
 DEFAULT_DUPLICATE_WINDOW_HOURS = 72
-CLOSED_STATES = ("closed", "cancelled")
+CLOSED_STATES = Status.ENDED  # a new report of the place is a new repair
 
 
 async def next_ticket_number(*, session: AsyncSession, project: str) -> int:
@@ -88,6 +92,22 @@ async def put_settings(*, session: AsyncSession, project: str, window_hours: int
         index_elements=["project"], set_={"duplicate_window_hours": window_hours}))
 
 
+async def service_levels(*, session: AsyncSession, project: str) -> ServiceLevelPolicy:
+    """The project's service-level policy; the defaults where it has none."""
+    stored = await session.scalar(select(ProjectIntakeSettings.service_levels)
+                                  .where(ProjectIntakeSettings.project == project))
+    return DEFAULT_POLICY if stored is None else ServiceLevelPolicy.model_validate(stored)
+
+
+async def put_service_levels(*, session: AsyncSession, project: str,
+                             document: dict[str, Any]) -> None:
+    stmt = insert(ProjectIntakeSettings).values(
+        project=project, duplicate_window_hours=DEFAULT_DUPLICATE_WINDOW_HOURS,
+        service_levels=document)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["project"], set_={"service_levels": document}))
+
+
 async def open_repair_of_place(
     *, session: AsyncSession, project: str, building: str, unit: str | None,
     common_area: str | None, category: str, since: datetime,
@@ -151,3 +171,39 @@ async def mark_overdue(*, session: AsyncSession, repair_id: str, due_at: datetim
 async def photos_of(*, session: AsyncSession, repair_id: str) -> list[Photo]:
     return list((await session.scalars(select(Photo).where(Photo.repair_id == repair_id)
                                        .order_by(Photo.uploaded_at))).all())
+
+
+async def steps_of(*, session: AsyncSession, repair_id: str) -> list[RepairStep]:
+    return list((await session.scalars(select(RepairStep).where(RepairStep.repair_id == repair_id)
+                                       .order_by(RepairStep.sequence))).all())
+
+
+# Before acceptance a step's technician is the one offered the repair, not its assignee.
+UNASSIGNED_STATES = ("reported", "unassigned", "offered")
+
+
+async def apply_step(*, session: AsyncSession, step: RepairStep, facts: dict,
+                     overdue: bool) -> bool:
+    """Apply one workflow step to the read model; False when its repair is not intake's.
+
+    Idempotent and order-proof: the step is kept once (its repair and sequence); the facts
+    every event carries (status, reworks, warranty outcome, deadlines) and the assignee
+    move only forward (`last_sequence`); the overdue flag, once set, stays.
+    """
+    if await session.scalar(select(Repair.id).where(Repair.id == step.repair_id)) is None:
+        return False
+    await session.execute(
+        insert(RepairStep).values(
+            repair_id=step.repair_id, sequence=step.sequence, at=step.at, kind=step.kind,
+            by=step.by, detail=step.detail, technician_id=step.technician_id)
+        .on_conflict_do_nothing(index_elements=["repair_id", "sequence"]))
+    newer = {**{k: v for k, v in facts.items() if v is not None or k == "finish_by"},
+             "last_sequence": step.sequence}
+    if facts["status"] not in UNASSIGNED_STATES:
+        newer["technician_id"] = step.technician_id
+    await session.execute(update(Repair).where(Repair.id == step.repair_id,
+                                               Repair.last_sequence < step.sequence)
+                          .values(**newer))
+    if overdue:
+        await mark_overdue(session=session, repair_id=step.repair_id, due_at=step.at)
+    return True

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from services.common.contracts import Channel, Priority
+from services.common.service_levels import ServiceLevelPolicy
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
@@ -71,12 +72,19 @@ class ReportRepair(BaseModel):
 class Deadlines(BaseModel):
     arrive_by: datetime
     arrive_rule: str
+    finish_by: datetime | None = Field(
+        None, description="When the work must be done (完工时限), as set at the report; "
+                          "None where the project sets no target.")
+    finish_rule: str | None = None
 
 
 class TimelineEntry(BaseModel):
     at: datetime
-    kind: str = Field(examples=["reported", "called_again", "overdue"])
+    kind: str = Field(examples=["reported", "called_again", "offered", "accepted", "overdue"])
     detail: str
+    by: str | None = Field(None, description="Who acted, for a step someone took.")
+    technician_id: str | None = Field(
+        None, description="The technician of the step: offered, assigned or acting.")
 
 
 # Examples for the OpenAPI page: the report of ReportRepair's example as it comes back, then
@@ -92,19 +100,34 @@ REPAIR_EXAMPLE = {
     "preferred_visit_at": None,
     "deadlines": {"arrive_by": "2026-06-03T09:32:04+08:00", "arrive_rule": (
         "routine: receipt within working hours (08:00-17:30 on a working day), so arrive "
-        "within 20 minutes of receipt (003 §5.2, 004 §4.1.2.2)")},
+        "within 20 minutes of receipt (003 §5.2, 004 §4.1.2.2)"),
+        "finish_by": "2026-06-08T17:30:00+08:00", "finish_rule": (
+        "routine: finish within 3 working days (工作日) of receipt: the day of receipt (Wed "
+        "2026-06-03) is not counted; the 3rd working day after it on the project's calendar "
+        "is Mon 2026-06-08, due at the end of its working hours (17:30) (our default)")},
     "workflow_id": f"repair-{REPAIR_ID}", "overdue": False, "duplicate_of": None,
-    "repeat_calls": 0, "warranty": None, "timeline": None,
+    "repeat_calls": 0, "trade": "waterproofing", "assignee": None, "reworks": 0,
+    "warranty_outcome": None, "warranty": None, "timeline": None,
 }
 DUPLICATE_EXAMPLE = REPAIR_EXAMPLE | {"duplicate_of": REPAIR_ID, "repeat_calls": 1}
-FOLLOWED_EXAMPLE = REPAIR_EXAMPLE | {"repeat_calls": 1, "timeline": [
-    {"at": "2026-06-03T09:12:04+08:00", "kind": "reported",
-     "detail": "hotline: 张伟 13800138001"},
-    {"at": "2026-06-03T09:20:41+08:00", "kind": "called_again",
-     "detail": "wechat: 王芳 13900139002: 楼上卫生间漏水，我家天花板在滴水"},
-    {"at": "2026-06-03T09:25:13+08:00", "kind": "photo",
-     "detail": f"/v1/repairs/{REPAIR_ID}/photos/9d2e41c7-6b0a-4f55-8e3b-0c1f7a9e2d64"},
-]}
+FOLLOWED_EXAMPLE = REPAIR_EXAMPLE | {
+    "status": "arrived", "assignee": "T-SH-02", "warranty_outcome": "delegated",
+    "repeat_calls": 1, "timeline": [
+        {"at": "2026-06-03T09:12:04+08:00", "kind": "reported",
+         "detail": "hotline: 张伟 13800138001"},
+        {"at": "2026-06-03T09:12:05+08:00", "kind": "warranty_decided", "by": None,
+         "technician_id": None, "detail": "delegated: within the 5-year waterproofing period"},
+        {"at": "2026-06-03T09:12:06+08:00", "kind": "offered", "by": None,
+         "technician_id": "T-SH-02", "detail": "李强 (T-SH-02): on shift, fewest open orders"},
+        {"at": "2026-06-03T09:14:30+08:00", "kind": "accepted", "by": "T-SH-02",
+         "technician_id": "T-SH-02", "detail": "took the repair"},
+        {"at": "2026-06-03T09:20:41+08:00", "kind": "called_again",
+         "detail": "wechat: 王芳 13900139002: 楼上卫生间漏水，我家天花板在滴水"},
+        {"at": "2026-06-03T09:25:13+08:00", "kind": "photo",
+         "detail": f"/v1/repairs/{REPAIR_ID}/photos/9d2e41c7-6b0a-4f55-8e3b-0c1f7a9e2d64"},
+        {"at": "2026-06-03T09:29:52+08:00", "kind": "arrived", "by": "T-SH-02",
+         "technician_id": "T-SH-02", "detail": "on site"},
+    ]}
 
 
 class RepairView(BaseModel):
@@ -120,7 +143,9 @@ class RepairView(BaseModel):
     category: str
     channel: Channel
     priority: Priority
-    status: str
+    status: str = Field(description="Where the repair is (reported, offered, accepted, "
+                                    "arrived, diagnosed, completed, closed, cancelled...), "
+                                    "followed from its workflow, a moment behind it.")
     reporter: Reporter
     description: str
     reported_at: datetime
@@ -133,6 +158,13 @@ class RepairView(BaseModel):
         None, description="Set when this report was folded into an open repair of the same "
                           "place and category: that repair's id (the one returned).")
     repeat_calls: int = Field(0, description="Further reports attached to this repair.")
+    trade: str | None = Field(None, description="The trade the defect needs (工种), from its "
+                                                "category.")
+    assignee: str | None = Field(None, description="The technician who accepted the repair.")
+    reworks: int = Field(0, description="Times the owner rejected the work (返工).")
+    warranty_outcome: str | None = Field(
+        None, description="`free` (warranty repair), `delegated` (to the liable party), "
+                          "`chargeable` (the owner pays) or `undetermined`, once decided.")
     warranty: dict | None = Field(None, description="The warranty decision, once made.")
     timeline: list[TimelineEntry] | None = Field(
         None, description="What happened, oldest first (on GET /v1/repairs/{id}).")
@@ -158,3 +190,24 @@ class IntakeSettingsIn(BaseModel):
         72, ge=1, le=24 * 365,
         description="An open repair of the same place and category reported within this "
                     "many hours absorbs a new report instead of a second repair.")
+
+
+# docs/service-levels.md's example: what a call-center integrator sends.
+SERVICE_LEVELS_EXAMPLE = {
+    "working_hours": {"start": "08:30", "end": "17:30"},
+    "targets": {"routine": {"finish": {"working_days": 5}, "respond": None},
+                "emergency": {"arrive": {"minutes": 15}}},
+    "dispatching": {"offer_minutes": 7},
+    "fee_waiver": {"director_limit_yuan": 1000},
+    "escalation": {"chain": ["duty_leader", "engineering_manager", "property_director",
+                             "company_leader"], "interval_minutes": 30},
+}
+
+
+class ServiceLevels(ServiceLevelPolicy):
+    """A project's service levels (服务时限, docs/service-levels.md): leave a setting out to
+    keep its default; `null` for no target."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        SERVICE_LEVELS_EXAMPLE,
+        ServiceLevelPolicy.model_validate(SERVICE_LEVELS_EXAMPLE).model_dump(mode="json")]})

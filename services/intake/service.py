@@ -6,16 +6,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.business_calendar import STATUTORY
 from services.common.contracts import RepairReported, ReportLocated
+from services.common.service_levels import DEFAULT_POLICY, ServiceLevelPolicy, Target
 from services.intake import repository
 from services.intake.models import OutboxEntry, Repair, RepairCall
 from services.intake.schemas import ReportRepair
-from workflows.deadlines import arrive_by
-from workflows.repair.messages import RepairInput, workflow_id
+from workflows.deadlines import service_deadlines
+from workflows.repair.messages import LifecyclePolicy, RepairInput, workflow_id
 
 START_WORKFLOW = "start_workflow"
 PUBLISH_REPORTED = "publish_reported"
@@ -33,12 +36,20 @@ async def record_report(
     repair_id = str(uuid.uuid4())
     priority = priority_of(command, located)
     reported_at = command.reported_at or received_at
+    policy = await repository.service_levels(session=session, project=located.project)
     # The clock starts when the center received the call (a late-keyed report is not given
     # extra time, and a report typed in before the call time is not given less).
-    deadline = arrive_by(
-        received_at=min(reported_at, received_at), emergency=priority == "emergency",
-        time_zone=located.time_zone,
+    deadlines = service_deadlines(
+        policy=policy, calendar=STATUTORY, priority=priority,
+        received_at=min(reported_at, received_at), time_zone=located.time_zone,
     )
+    arrive = deadlines.arrive_by
+    if arrive is None:  # refused when the policy is stored; an older document may lack it
+        arrive = service_deadlines(
+            policy=DEFAULT_POLICY, calendar=STATUTORY, priority=priority,
+            received_at=min(reported_at, received_at), time_zone=located.time_zone,
+        ).arrive_by
+        assert arrive is not None
     number = await repository.next_ticket_number(session=session, project=located.project)
     repair = Repair(
         id=repair_id,
@@ -58,28 +69,68 @@ async def record_report(
         reported_at=reported_at,
         received_at=received_at,
         preferred_visit_at=command.preferred_visit_at,
-        arrive_by=deadline.due_at,
-        arrive_rule=deadline.rule,
+        arrive_by=arrive.due_at,
+        arrive_rule=arrive.rule,
+        finish_by=deadlines.finish_by.due_at if deadlines.finish_by else None,
+        finish_rule=deadlines.finish_by.rule if deadlines.finish_by else None,
+        trade=located.trade,
         status="reported",
         workflow_id=workflow_id(repair_id),
     )
     session.add(repair)
-    # What must follow the commit; the relay rebuilds both from the row (see outbox.py).
+    # What must follow the commit; the relay rebuilds both from the row (see outbox.py), and
+    # the workflow gets the project's policy as it was when the report came in.
+    lifecycle = asdict(lifecycle_policy(policy, priority=priority))
     session.add_all([
-        OutboxEntry(repair_id=repair.id, kind=START_WORKFLOW, payload={}),
+        OutboxEntry(repair_id=repair.id, kind=START_WORKFLOW, payload={"policy": lifecycle}),
         OutboxEntry(repair_id=repair.id, kind=PUBLISH_REPORTED, payload={}),
     ])
     await session.flush()
     return repair
 
 
-def workflow_input(repair: Repair) -> RepairInput:
-    """The input of the repair's workflow, from its row."""
+def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine"
+                     ) -> LifecyclePolicy:
+    """What the workflow needs of a project's service levels, in seconds. The arrival spans
+    are a rework's new visit: the repair's priority (routine's for an emergency's ordinary
+    span) and the emergency target. A target without a span (none, or working days) keeps
+    the workflow's default; working days of an approval count as whole days (the workflow
+    takes seconds)."""
+    default = LifecyclePolicy()
+    ordinary = policy.targets.of("routine" if priority == "emergency" else priority).arrive
+
+    def seconds(target: Target | None, fallback: int, *, within_hours: bool = True) -> int:
+        span = target.span(within_hours=within_hours) if target is not None else None
+        return int(span.total_seconds()) if span is not None else fallback
+
+    approve = policy.fee_waiver.approve
+    return LifecyclePolicy(
+        offer_seconds=policy.dispatching.offer_minutes * 60,
+        rework_limit=policy.rework.limit,
+        escalation_chain=[role.value for role in policy.escalation.chain],
+        escalation_seconds=policy.escalation.interval_minutes * 60,
+        emergency_escalation_seconds=policy.escalation.emergency_interval_minutes * 60,
+        arrive_seconds_within_hours=seconds(ordinary, default.arrive_seconds_within_hours),
+        arrive_seconds_outside_hours=seconds(ordinary, default.arrive_seconds_outside_hours,
+                                             within_hours=False),
+        arrive_seconds_emergency=seconds(policy.targets.emergency.arrive,
+                                         default.arrive_seconds_emergency),
+        negotiate_seconds=seconds(policy.quote_dispute.negotiate, default.negotiate_seconds),
+        waiver_approve_seconds=seconds(approve, (approve.working_days or 1) * 86400),
+        director_limit_fen=policy.fee_waiver.director_limit_yuan * 100,
+    )
+
+
+def workflow_input(repair: Repair, policy: dict | None = None) -> RepairInput:
+    """The input of the repair's workflow, from its row and the lifecycle policy kept with
+    its start (none for a repair reported before policies: the defaults)."""
     return RepairInput(
         repair_id=repair.id, ticket=repair.ticket, project=repair.project,
         building=repair.building, unit=repair.unit, common_area=repair.common_area,
         category=repair.category, priority=repair.priority, time_zone=repair.time_zone,
-        reported_at=repair.reported_at, arrive_by=repair.arrive_by,
+        reported_at=repair.reported_at, arrive_by=repair.arrive_by, trade=repair.trade or "",
+        emergency=repair.emergency, finish_by=repair.finish_by,
+        policy=LifecyclePolicy(**policy) if policy else LifecyclePolicy(),
     )
 
 

@@ -9,8 +9,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +68,30 @@ class Running:
 
 def repairflow(*args: str, env: dict[str, str]) -> Running:
     return Running([sys.executable, "-m", "services", *args], env)
+
+
+@contextmanager
+def serving(names: tuple[str, ...], env: dict[str, str], headers: dict[str, str],
+            timeout: float = 60) -> Iterator[str]:
+    """`repairflow serve <name>` for each name (intake among them, on REPAIRFLOW_HTTP_PORT);
+    yields intake's URL once it is healthy and the warranty and dispatch services answer
+    through it. Each process's output is printed at the end (pytest shows it on failure)."""
+    processes = [repairflow("serve", name, env=env) for name in names]
+    url = f"http://127.0.0.1:{env['REPAIRFLOW_HTTP_PORT']}"
+    try:
+        deadline = time.monotonic() + timeout
+        for probe in ("/healthz", "/v1/projects", "/v1/teams"):
+            while True:
+                try:
+                    if httpx.get(f"{url}{probe}", timeout=5, headers=headers).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, f"{probe} never answered 200"
+                time.sleep(0.3)
+        yield url
+    finally:
+        for process in processes:
+            process.stop()
+        for process in processes:
+            print("".join(line for line in process.lines if '"level": "info"' not in line)[-3000:])

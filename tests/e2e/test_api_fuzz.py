@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections import Counter
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from services.intake.keys import create_key
 from services.stack.servers import free_port
-from tests.e2e.processes import Running, repairflow
+from tests.e2e.processes import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -38,28 +36,8 @@ def intake_url(servers, demo_database: str, bus, nats_prefix: str, task_queue: s
            "TEMPORAL_ADDRESS": servers.temporal_address, "REPAIRFLOW_NATS_PREFIX": nats_prefix,
            "REPAIRFLOW_TASK_QUEUE": task_queue, "REPAIRFLOW_HTTP_PORT": str(port),
            "REPAIRFLOW_HOME": str(tmp_path / "home"), "REPAIRFLOW_LOG_LEVEL": "WARNING"}
-    processes: list[Running] = [repairflow("serve", name, env=env)
-                                for name in ("warranty", "dispatch", "intake")]
-    url = f"http://127.0.0.1:{port}"
-    try:
-        # Up means intake healthy and the warranty and dispatch services answering through it.
-        deadline = time.monotonic() + 60
-        for probe in ("/healthz", "/v1/projects", "/v1/teams"):
-            while True:
-                try:
-                    if httpx.get(f"{url}{probe}", timeout=5,
-                                 headers=operator_key).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, f"{probe} never answered 200"
-                time.sleep(0.3)
+    with serving(("warranty", "dispatch", "intake"), env, operator_key) as url:
         yield url
-    finally:
-        for process in processes:
-            process.stop()
-        for process in processes:  # shown by pytest when the test fails
-            print("".join(line for line in process.lines if '"level": "info"' not in line)[-3000:])
 
 
 def test_no_request_gets_a_server_error(intake_url: str, operator_key: dict[str, str]):

@@ -14,6 +14,7 @@ from services.cli import app as cli
 from tests.integration.conftest import Stack
 from tests.integration.test_report_repair import REPORT, count_rows
 from tests.integration.test_warranty_api import PROJECT
+from workflows.repair.workflow import RepairWorkflow
 
 OTHER_GROUP_PROJECT = {**copy.deepcopy(PROJECT), "code": "ZZ-1", "group": "ZZ"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -177,7 +178,41 @@ def probes(d: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
                                                              "reason": "busy"}}),
         ("post", "/v1/dispatch/assignments"): ("POST", "/v1/dispatch/assignments", {"json": {
             "repair_id": r, "project": "SH-LJ", "trade": "plumbing"}}),
+        ("put", "/v1/projects/{project}/service-levels"): (
+            "PUT", "/v1/projects/SH-LJ/service-levels", {"json": {
+                "dispatching": {"offer_minutes": 1}}}),
+        ("get", "/v1/projects/{project}/service-levels"): (
+            "GET", "/v1/projects/SH-LJ/service-levels", {}),
+        ("get", "/v1/repairs/{repair_id}/progress"): ("GET", f"/v1/repairs/{r}/progress", {}),
+        **{("post", f"/v1/repairs/{{repair_id}}/{action}"): (
+            "POST", f"/v1/repairs/{r}/{action}", {"json": body})
+           for action, body in actions(who).items()},
     }
+
+
+def actions(who: str) -> dict[str, dict]:
+    """A valid body of each action on a repair, from an intruder."""
+    return {
+        "accept": {"technician_id": who},
+        "decline": {"technician_id": who, "reason": "busy"},
+        "arrive": {"technician_id": who},
+        "diagnose": {"technician_id": who, "cause": "wear", "plan": "换阀门"},
+        "complete": {"technician_id": who, "work_done": "换阀门"},
+        "acceptance": {"accepted": True, "signed_by": INTRUDER},
+        "reschedule": {"visit_at": "2099-01-01T09:00:00+08:00", "reason": "x", "by": INTRUDER},
+        "pause": {"reason": "等配件", "by": INTRUDER},
+        "resume": {"by": INTRUDER},
+        "cancel": {"reason": "duplicate", "by": INTRUDER},
+        "quote": {"lines": [{"code": "PL-01", "name": "更换角阀", "quantity": 1,
+                             "unit_price_fen": 3500}], "by": INTRUDER},
+        "quote-decision": {"decision": "refuse", "by": INTRUDER},
+        "waiver-request": {"amount_fen": 3500, "reason": "x", "by": INTRUDER},
+        "waiver-decision": {"approved": True, "approver_role": "company_leader",
+                            "by": INTRUDER},
+    }
+
+
+INTRUDER = "intruder"
 
 
 def leaks(body: object) -> bool:
@@ -214,8 +249,13 @@ async def test_a_key_never_reads_or_writes_data_outside_its_scope(stack: Stack, 
     # Nothing changed: the operator still sees SH-LJ's data as it was.
     assert await count_rows(stack.database_url, "intake.repairs") == repairs_before
     assert await count_rows(stack.database_url, "intake.photos") == photos_before
-    after = await stack.api.get(f"/v1/repairs/{shared['repair']['id']}")
-    assert after.json()["status"] == shared["repair"]["status"]
+    # The repair moves on by its workflow only, never by the intruder's actions.
+    state = await stack.temporal.get_workflow_handle(
+        f"repair-{shared['repair']['id']}").query(RepairWorkflow.state)
+    assert state.status != "cancelled" and state.technician_id is None
+    assert not any(step.by == INTRUDER for step in state.timeline)
+    levels = (await stack.api.get("/v1/projects/SH-LJ/service-levels")).json()
+    assert levels["dispatching"]["offer_minutes"] == 5
     assert (await stack.api.get("/v1/projects/SH-LJ")).json() == shared["project"]
     assert (await stack.api.get("/v1/projects/SH-LJ/intake")).json()[
         "duplicate_window_hours"] == 72

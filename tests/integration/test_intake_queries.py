@@ -48,6 +48,8 @@ async def test_a_repeat_call_about_an_open_repair_is_attached_to_it(stack: Stack
     assert body["id"] == first["id"] and body["duplicate_of"] == first["id"]
     assert body["repeat_calls"] == 1 and body["ticket"] == first["ticket"]
     timeline = (await stack.api.get(f"/v1/repairs/{first['id']}")).json()["timeline"]
+    # Intake's own entries; the workflow's steps (warranty, offer) may be there already.
+    timeline = [e for e in timeline if e["kind"] in ("reported", "called_again")]
     assert [e["kind"] for e in timeline] == ["reported", "called_again"]
     assert "13900139003" in timeline[1]["detail"] and "越来越严重" in timeline[1]["detail"]
     # Another category, or another unit, is another repair.

@@ -45,7 +45,7 @@ async def test_a_report_is_stored_its_workflow_runs_and_its_event_is_published(s
     assert attributes["Priority"] == "routine"
     assert attributes["Overdue"] is False
     state = await handle.query("state")
-    assert state["status"] == "reported"
+    assert state["repair_id"] == repair["id"]  # and on its way: warranty, then an offer
 
     # The event landed on JetStream, with the message id that makes a redelivery harmless.
     messages = await stack.bus.js.subscribe(
@@ -60,7 +60,10 @@ async def test_a_report_is_stored_its_workflow_runs_and_its_event_is_published(s
     fetched = await stack.api.get(f"/v1/repairs/{repair['id']}")
     assert fetched.status_code == 200
     assert fetched.json()["timeline"][0]["kind"] == "reported"
-    assert {**fetched.json(), "timeline": None} == repair
+    # The same repair, but for what its workflow may have moved on since (read_model.py).
+    followed = ("timeline", "status", "assignee", "warranty_outcome")
+    assert {k: v for k, v in fetched.json().items() if k not in followed} == {
+        k: v for k, v in repair.items() if k not in followed}
 
     # Nothing is left owing in the outbox.
     assert await count_rows(

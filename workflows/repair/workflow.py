@@ -1,81 +1,672 @@
 """`RepairWorkflow`: one durable workflow per repair, id `repair-<id>`.
 
-The walking skeleton of the lifecycle: the repair is reported, a durable timer guards its
-arrival deadline (到场时限) and marks it overdue when nobody has arrived by then, and the
-technician's arrival is an update that a validator refuses when it makes no sense.
-Warranty decision, dispatch, diagnosis, the paid path, delegation and acceptance with rework
-fill in the steps between (the lifecycle issue).
+reported → warranty decided → offered (no answer within the offer time → the next
+technician) → accepted → arrived (deadline) → diagnosed → completed → the owner's
+acceptance: accepted closes it; rejected sends it back to work (返工), counted, and past the
+project's rework limit the technical department is called in. Deadlines are durable timers;
+a missed one escalates up the project's chain, one step per interval, faster for
+emergencies. People act through updates whose validators refuse, with the reason, what the
+repair's state does not allow. Every step is a timeline entry and a `repairs.*` event,
+published in order by one loop.
+
+Versioning: this is the lifecycle's first shape; change it only behind `workflow.patched`
+(histories of each path are replayed in tests/replay).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 # Passed through: the messages' datetime hints must be the real class, not the sandbox's.
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.repair.activities import RepairActivities
-    from workflows.repair.messages import Arrival, OverdueNotice, RepairInput, RepairState
+    from workflows.repair.messages import (
+        Accept,
+        Arrival,
+        Cancel,
+        Completion,
+        Decline,
+        Diagnosis,
+        Escalated,
+        OfferAnswer,
+        OfferRequest,
+        OfferResult,
+        OverdueNotice,
+        OwnerAcceptance,
+        Pause,
+        PausedSpan,
+        Progress,
+        Quote,
+        QuoteDecision,
+        RepairInput,
+        RepairState,
+        Reschedule,
+        Resume,
+        Status,
+        Step,
+        WaiverDecision,
+        WaiverRequest,
+        WarrantyRequest,
+        warranty_outcome,
+    )
+
+CANCEL_REASONS = ("duplicate", "owner_withdrew", "not_our_scope")
+CAUSES = ("construction_defect", "design_defect", "owner_misuse", "owner_renovation",
+          "third_party", "force_majeure", "wear", "unknown")
+TECHNICAL_DEPARTMENT = "technical_department"
+QUOTE_DECISIONS = ("accept", "refuse", "dispute")
+# Who may approve a fee waiver (减免审批), lowest first: the amount decides the first allowed.
+APPROVERS = ("property_director", "company_leader")
+_QUICK = {"start_to_close_timeout": timedelta(seconds=30),
+          "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 
 
 @workflow.defn
 class RepairWorkflow:
     def __init__(self) -> None:
         self._repair: RepairInput | None = None
-        self._status = "reported"
-        self._overdue = False
+        self._status = Status.REPORTED
+        self._arrive_by: datetime | None = None
+        self._finish_by: datetime | None = None
+        self._overdue: set[str] = set()
+        self._warranty: dict | None = None
+        self._outcome: str | None = None
+        self._offer: OfferResult | None = None
+        self._technician_id: str | None = None
+        self._answer: Accept | Decline | None = None
+        self._answers = 0  # answers to offers processed, for the updates to wait on
         self._arrival: Arrival | None = None
+        self._diagnosis: Diagnosis | None = None
+        self._completion: Completion | None = None
+        self._acceptance: OwnerAcceptance | None = None
+        self._cancel: Cancel | None = None
+        self._quote: Quote | None = None
+        self._quote_state: str | None = None
+        self._negotiate_by: datetime | None = None
+        self._waiver: WaiverRequest | None = None
+        self._waiver_approver: str | None = None
+        self._approve_by: datetime | None = None
+        self._reworks = 0
+        self._escalations: list[Escalated] = []
+        self._pauses: list[PausedSpan] = []
+        self._timeline: list[Step] = []
+        self._outbox: list[Progress] = []
+        self._sequence = 0
+
+    # --- the lifecycle --------------------------------------------------------------------
 
     @workflow.run
     async def run(self, repair: RepairInput) -> RepairState:
         self._repair = repair
-        wait = max(repair.arrive_by - workflow.now(), timedelta(0))
+        self._arrive_by = repair.arrive_by
+        self._finish_by = repair.finish_by
+        publisher = asyncio.create_task(self._publish_in_order())
+        self._step("reported", None, f"{repair.ticket} {repair.category}, "
+                   f"arrive by {repair.arrive_by.isoformat()}")
+        self._watch("finish_by", lambda: self._finish_by,
+                    lambda: self._completion is not None or self._finished())
+        await self._decide_warranty()
+        while not self._finished():
+            self._watch("arrive_by", lambda: self._arrive_by,
+                        lambda: self._arrival is not None or self._finished())
+            await self._dispatch()
+            await workflow.wait_condition(
+                lambda: self._acceptance is not None or self._finished())
+            if self._finished():
+                break
+            assert self._acceptance is not None
+            if self._acceptance.accepted:
+                self._set_status(Status.CLOSED)
+                self._step("closed", self._acceptance.signed_by, "the owner accepted the work")
+                break
+            await self._rework(self._acceptance)
+        await workflow.wait_condition(lambda: not self._outbox)
+        publisher.cancel()
+        if self._offer is not None:
+            await workflow.execute_activity_method(
+                RepairActivities.release_offers, self._last_step(), **_QUICK)
+        return self.state()
+
+    def _finished(self) -> bool:
+        return self._status in Status.ENDED
+
+    async def _decide_warranty(self) -> None:
+        repair = self._repair
+        assert repair is not None
+        cause = self._diagnosis.cause if self._diagnosis else "unknown"
         try:
-            await workflow.wait_condition(lambda: self._arrival is not None, timeout=wait)
-        except TimeoutError:
-            self._overdue = True
-            workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
+            self._warranty = await workflow.execute_activity_method(
+                RepairActivities.determine_warranty, WarrantyRequest(
+                    repair_id=repair.repair_id, project=repair.project,
+                    building=repair.building, unit=repair.unit,
+                    common_area=repair.common_area, category=repair.category,
+                    reported_at=repair.reported_at, time_zone=repair.time_zone, cause=cause),
+                **_QUICK)
+        except ActivityError as error:
+            # The repair goes on: a technician is sent whoever pays, and staff decide later.
+            self._step("warranty_undetermined", None, str(error.cause or error))
+            self._outcome = "undetermined"
+            workflow.upsert_search_attributes([sa.WARRANTY_OUTCOME.value_set("undetermined")])
+            return
+        outcome = self._outcome = warranty_outcome(self._warranty) or "undetermined"
+        workflow.upsert_search_attributes([sa.WARRANTY_OUTCOME.value_set(outcome)])
+        self._step("warranty_decided", None, f"{outcome}: "
+                   f"{self._warranty.get('explanation_en', '')}"[:1000])
+
+    async def _dispatch(self) -> None:
+        """Offer the repair until someone accepts it (or it is cancelled)."""
+        repair = self._repair
+        assert repair is not None
+        if self._technician_id is not None:  # a rework: the same technician goes back
+            self._set_status(Status.ACCEPTED)
+            return
+        follow_up, timed_out = False, False
+        while not self._finished():
+            self._answer = None
+            try:
+                offer = await workflow.execute_activity_method(
+                    RepairActivities.offer, OfferRequest(
+                        repair_id=repair.repair_id, project=repair.project, trade=repair.trade,
+                        at=workflow.now(), emergency=repair.emergency,
+                        arrive_by=self._arrive_by or repair.arrive_by, next=follow_up,
+                        timed_out=timed_out), **_QUICK)
+            except ActivityError as error:
+                offer = OfferResult(None, None, None, f"dispatch refused: {error.cause}")
+            wait = timedelta(seconds=repair.policy.offer_seconds)
+            if offer.offer_id is None:
+                self._set_status(Status.UNASSIGNED)
+                self._step("unassigned", None, offer.rule)
+                if offer.available_from is not None:
+                    wait = max(offer.available_from - workflow.now(), wait)
+                await _wait(lambda: self._finished(), wait)
+                follow_up, timed_out = False, False
+                continue
+            self._offer = offer
+            self._set_status(Status.OFFERED)
+            self._step("offered", None, f"{offer.name} ({offer.technician_id}): {offer.rule}",
+                       technician_id=offer.technician_id)
+            answered = await _wait(lambda: self._answer is not None or self._finished(), wait)
+            if self._finished():
+                return
+            if not answered:
+                self._step("offer_timed_out", None, f"{offer.technician_id} did not answer "
+                           f"within {wait.total_seconds() / 60:g} minutes")
+                follow_up, timed_out = True, True
+                continue
+            answer = self._answer
+            assert offer.offer_id is not None and answer is not None
+            accepted = isinstance(answer, Accept)
+            await workflow.execute_activity_method(
+                RepairActivities.answer_offer, OfferAnswer(
+                    offer_id=offer.offer_id, technician_id=answer.technician_id,
+                    accept=accepted, reason=None if accepted else answer.reason), **_QUICK)
+            self._answers += 1
+            if accepted:
+                self._technician_id = answer.technician_id
+                workflow.upsert_search_attributes([sa.ASSIGNEE.value_set(answer.technician_id)])
+                self._set_status(Status.ACCEPTED)
+                self._step("accepted", answer.technician_id, "took the repair",
+                           technician_id=answer.technician_id)
+                return
+            self._step("declined", answer.technician_id, answer.reason,
+                       technician_id=answer.technician_id)
+            follow_up, timed_out = True, False
+
+    async def _rework(self, rejection: OwnerAcceptance) -> None:
+        repair = self._repair
+        assert repair is not None
+        self._reworks += 1
+        self._step("rework", rejection.signed_by, f"rework {self._reworks}: {rejection.reason}")
+        if self._reworks > repair.policy.rework_limit:
+            # Past the limit the technical department appraises the defect (000 §4.3).
+            self._escalate("rework_limit", TECHNICAL_DEPARTMENT, self._reworks)
+        now = workflow.now()
+        self._arrive_by = now + timedelta(seconds=(
+            repair.policy.arrive_seconds_emergency if repair.emergency
+            else repair.policy.arrive_seconds_outside_hours))
+        self._arrival = self._diagnosis = self._completion = self._acceptance = None
+
+    # --- deadlines and escalation ---------------------------------------------------------
+
+    def _watch(self, name: str, due: Callable[[], datetime | None],
+               met: Callable[[], bool]) -> None:
+        asyncio.create_task(self._watch_deadline(name, due, met))
+
+    async def _watch_deadline(self, name: str, due: Callable[[], datetime | None],
+                              met: Callable[[], bool]) -> None:
+        """Wait for a deadline; when it passes unmet, flag the repair overdue (for good: a
+        breach stays on the record) and escalate one role of the chain per interval until
+        the step is done or the deadline moves (an agreed visit time). The finish clock
+        stands still while the repair is paused."""
+        repair = self._repair
+        assert repair is not None
+        pausable = name == "finish_by"
+        while not met():
+            deadline = due()
+            if deadline is None or (pausable and self._paused()):
+                await workflow.wait_condition(lambda d=deadline: met() or (
+                    due() != d if d is None else not self._paused()))
+                continue
+            moved = lambda d=deadline: (  # noqa: E731
+                met() or due() != d or (pausable and self._paused()))
+            if await _wait(moved, deadline - workflow.now()):
+                continue
+            self._overdue.add(name)
+            self._refresh_overdue()
+            self._step("overdue", None, f"{name} {deadline.isoformat()} passed")
             await workflow.execute_activity_method(
                 RepairActivities.announce_overdue,
-                OverdueNotice(repair.repair_id, "arrive_by", repair.arrive_by, workflow.now()),
-                start_to_close_timeout=timedelta(seconds=30),
-            )
-        await workflow.wait_condition(lambda: self._arrival is not None)
-        # What follows arrival (diagnosis, repair, the owner's acceptance) comes with the
-        # lifecycle issue. Until then an arrived repair stays open: it is not finished, and
-        # the UI must not show it as completed.
-        await workflow.wait_condition(lambda: self._status == "closed")
+                OverdueNotice(repair.repair_id, name, deadline, workflow.now()), **_QUICK)
+            interval = timedelta(seconds=repair.policy.emergency_escalation_seconds
+                                 if repair.emergency else repair.policy.escalation_seconds)
+            for level, role in enumerate(repair.policy.escalation_chain, start=1):
+                if level > 1 and await _wait(moved, interval):
+                    break
+                if moved():
+                    break
+                self._escalate(name, role, level)
+            await workflow.wait_condition(moved)
+
+    def _escalate(self, deadline: str, role: str, level: int) -> None:
+        self._escalations.append(Escalated(deadline, role, level, workflow.now()))
+        self._step("escalated", None, f"{deadline}: escalated to {role} (level {level})",
+                   escalation_role=role)
+
+    def _paused(self) -> bool:
+        return bool(self._pauses) and self._pauses[-1].ended_at is None
+
+    # --- people's actions -----------------------------------------------------------------
+
+    @workflow.update
+    async def accept(self, accept: Accept) -> RepairState:
+        return await self._answered(accept)
+
+    @accept.validator
+    def _can_accept(self, accept: Accept) -> None:
+        self._offered_to(accept.technician_id)
+
+    @workflow.update
+    async def decline(self, decline: Decline) -> RepairState:
+        return await self._answered(decline)
+
+    @decline.validator
+    def _can_decline(self, decline: Decline) -> None:
+        self._offered_to(decline.technician_id)
+        if not decline.reason.strip():
+            raise ValueError("say why the offer is declined")
+
+    async def _answered(self, answer: Accept | Decline) -> RepairState:
+        """Hand the answer to the dispatch loop and return once it is recorded."""
+        before = self._answers
+        self._answer = answer
+        await workflow.wait_condition(lambda: self._answers > before or self._finished())
         return self.state()
+
+    def _offered_to(self, technician_id: str) -> None:
+        if self._status != Status.OFFERED or self._offer is None:
+            raise ValueError(f"the repair is {self._status}, not waiting for an answer")
+        if self._answer is not None:
+            raise ValueError("the offer was answered already")
+        if technician_id != self._offer.technician_id:
+            raise ValueError(f"the repair is offered to {self._offer.technician_id}, "
+                             f"not {technician_id}")
+
+    @workflow.update
+    def arrive(self, arrival: Arrival) -> RepairState:
+        self._arrival = arrival
+        self._set_status(Status.ARRIVED)
+        self._step("arrived", arrival.technician_id, "on site",
+                   technician_id=arrival.technician_id)
+        return self.state()
+
+    @arrive.validator
+    def _can_arrive(self, arrival: Arrival) -> None:
+        if self._arrival is not None and self._status in Status.OPEN_FOR_WORK:
+            raise ValueError(f"already arrived at {self._arrival.arrived_at.isoformat()} "
+                             f"({self._arrival.technician_id})")
+        self._in(Status.ACCEPTED)
+        self._by_the_technician(arrival.technician_id)
+        assert self._repair is not None
+        if arrival.arrived_at < self._repair.reported_at:
+            raise ValueError("arrived_at is before the repair was reported")
+
+    @workflow.update
+    async def diagnose(self, diagnosis: Diagnosis) -> RepairState:
+        previous = self._diagnosis.cause if self._diagnosis else "unknown"
+        self._diagnosis = diagnosis
+        self._set_status(Status.DIAGNOSED)
+        self._step("diagnosed", diagnosis.technician_id,
+                   f"cause {diagnosis.cause}; plan: {diagnosis.plan}",
+                   technician_id=diagnosis.technician_id)
+        if diagnosis.needs_appraisal:
+            self._escalate("appraisal", TECHNICAL_DEPARTMENT, 1)
+        if diagnosis.cause != previous:
+            # The cause confirmed on site may change who pays (保修责任判定).
+            await self._decide_warranty()
+        if diagnosis.quote is not None and self._chargeable():
+            self._offer_quote(diagnosis.quote)
+        return self.state()
+
+    @workflow.update
+    def quote(self, quote: Quote) -> RepairState:
+        self._offer_quote(quote)
+        return self.state()
+
+    @quote.validator
+    def _can_quote(self, quote: Quote) -> None:
+        self._in(Status.DIAGNOSED)
+        if not self._chargeable():
+            raise ValueError("the repair is free under warranty: there is nothing to quote")
+        if self._quote_state in ("accepted", "waived"):
+            raise ValueError(f"the owner's price is settled ({self._quote_state})")
+        _check_quote(quote)
+
+    def _offer_quote(self, quote: Quote) -> None:
+        self._quote, self._quote_state = quote, "quoted"
+        self._set_status(Status.QUOTED)
+        self._step("quoted", quote.by, f"{quote.total_fen / 100:.2f} yuan: " + "; ".join(
+            f"{line.name} x{line.quantity}" for line in quote.lines))
+
+    @workflow.update
+    def quote_decision(self, decision: QuoteDecision) -> RepairState:
+        assert self._repair is not None and self._quote is not None
+        note = f": {decision.note}" if decision.note else ""
+        if decision.decision == "accept":
+            self._quote_state = "accepted"
+            self._set_status(Status.DIAGNOSED)
+            self._step("quote_accepted", decision.by, f"{self._quote.total_fen / 100:.2f} yuan"
+                       + note)
+        elif decision.decision == "refuse":
+            # The owner will not pay: the service stops, and that is recorded (001 §4.5.4).
+            self._quote_state = "refused"
+            self._set_status(Status.REFUSED)
+            self._step("quote_refused", decision.by, "the service stops" + note)
+        else:
+            self._quote_state = "disputed"
+            self._negotiate_by = workflow.now() + timedelta(
+                seconds=self._repair.policy.negotiate_seconds)
+            self._set_status(Status.DISPUTED)
+            self._step("quote_disputed", decision.by, "the housekeeper negotiates by "
+                       f"{self._negotiate_by.isoformat()}{note}")
+            negotiating = self._negotiate_by
+            self._watch("negotiate_by", lambda: negotiating,
+                        lambda: self._status != Status.DISPUTED or self._finished())
+        return self.state()
+
+    @quote_decision.validator
+    def _can_decide_quote(self, decision: QuoteDecision) -> None:
+        self._in(Status.QUOTED, Status.DISPUTED)
+        allowed = QUOTE_DECISIONS if self._status == Status.QUOTED else ("accept", "refuse")
+        if decision.decision not in allowed:
+            raise ValueError(f"decision must be one of {', '.join(allowed)}")
+        if not decision.by.strip():
+            raise ValueError("by: who answered")
+
+    @workflow.update
+    def request_waiver(self, request: WaiverRequest) -> RepairState:
+        assert self._repair is not None
+        limit = self._repair.policy.director_limit_fen
+        self._waiver = request
+        self._waiver_approver = APPROVERS[0] if request.amount_fen < limit else APPROVERS[1]
+        self._approve_by = workflow.now() + timedelta(
+            seconds=self._repair.policy.waiver_approve_seconds)
+        self._set_status(Status.WAIVER_PENDING)
+        self._step("waiver_requested", request.by, f"{request.amount_fen / 100:.2f} yuan, for "
+                   f"{self._waiver_approver} by {self._approve_by.isoformat()}: {request.reason}")
+        approving = self._approve_by
+        self._watch("approve_by", lambda: approving,
+                    lambda: self._status != Status.WAIVER_PENDING or self._finished())
+        return self.state()
+
+    @request_waiver.validator
+    def _can_request_waiver(self, request: WaiverRequest) -> None:
+        self._in(Status.QUOTED, Status.DISPUTED)
+        assert self._quote is not None
+        if not 0 < request.amount_fen <= self._quote.total_fen:
+            raise ValueError(f"amount_fen must be between 1 and the quote's "
+                             f"{self._quote.total_fen}")
+        if not request.reason.strip():
+            raise ValueError("reason: why the fee should be waived")
+
+    @workflow.update
+    def waiver_decision(self, decision: WaiverDecision) -> RepairState:
+        assert self._waiver is not None and self._quote is not None
+        note = f": {decision.note}" if decision.note else ""
+        if decision.approved:
+            self._quote_state = "waived"
+            self._set_status(Status.DIAGNOSED)
+            due = self._quote.total_fen - self._waiver.amount_fen
+            self._step("waiver_approved", decision.by, f"{decision.approver_role} waived "
+                       f"{self._waiver.amount_fen / 100:.2f} yuan; the owner pays "
+                       f"{due / 100:.2f}{note}")
+        else:
+            self._quote_state = "quoted"
+            self._set_status(Status.QUOTED)
+            self._step("waiver_rejected", decision.by, f"{decision.approver_role}: the quote "
+                       f"stands; the owner decides again{note}")
+        return self.state()
+
+    @waiver_decision.validator
+    def _can_decide_waiver(self, decision: WaiverDecision) -> None:
+        self._in(Status.WAIVER_PENDING)
+        assert self._waiver_approver is not None
+        if decision.approver_role not in APPROVERS:
+            raise ValueError(f"approver_role must be one of {', '.join(APPROVERS)}")
+        if APPROVERS.index(decision.approver_role) < APPROVERS.index(self._waiver_approver):
+            raise ValueError(f"a waiver of {self._waiver.amount_fen / 100:.2f} yuan needs "
+                             f"the {self._waiver_approver}")
+        if not decision.by.strip():
+            raise ValueError("by: who decided")
+
+    def _chargeable(self) -> bool:
+        return bool(self._warranty and self._warranty.get("chargeable"))
+
+    @diagnose.validator
+    def _can_diagnose(self, diagnosis: Diagnosis) -> None:
+        self._in(Status.ARRIVED, Status.DIAGNOSED)
+        self._by_the_technician(diagnosis.technician_id)
+        if diagnosis.cause not in CAUSES:
+            raise ValueError(f"cause must be one of {', '.join(CAUSES)}")
+        if not diagnosis.plan.strip():
+            raise ValueError("give the repair plan")
+        if diagnosis.quote is not None:
+            _check_quote(diagnosis.quote)
+
+    @workflow.update
+    def complete(self, completion: Completion) -> RepairState:
+        self._completion = completion
+        self._set_status(Status.COMPLETED)
+        materials = f"; materials: {', '.join(completion.materials)}" if completion.materials \
+            else ""
+        self._step("completed", completion.technician_id, completion.work_done + materials,
+                   technician_id=completion.technician_id)
+        return self.state()
+
+    @complete.validator
+    def _can_complete(self, completion: Completion) -> None:
+        self._in(Status.ARRIVED, Status.DIAGNOSED)
+        if self._chargeable() and self._quote_state not in ("accepted", "waived"):
+            raise ValueError("a paid repair needs the owner's agreement to a quote (or a "
+                             "waiver) before the work")
+        self._by_the_technician(completion.technician_id)
+        if not completion.work_done.strip():
+            raise ValueError("say what work was done")
+
+    @workflow.update
+    async def owner_acceptance(self, acceptance: OwnerAcceptance) -> RepairState:
+        self._acceptance = acceptance
+        await workflow.wait_condition(lambda: self._status != Status.COMPLETED)
+        return self.state()
+
+    @owner_acceptance.validator
+    def _can_take_acceptance(self, acceptance: OwnerAcceptance) -> None:
+        self._in(Status.COMPLETED)
+        if self._acceptance is not None:
+            raise ValueError("the owner's answer is being recorded already")
+        if not acceptance.signed_by.strip():
+            raise ValueError("signed_by: who signed")
+        if not acceptance.accepted and not (acceptance.reason or "").strip():
+            raise ValueError("reason: say what the owner is not satisfied with")
+
+    @workflow.update
+    def reschedule(self, reschedule: Reschedule) -> RepairState:
+        self._arrive_by = reschedule.visit_at
+        self._step("rescheduled", reschedule.by, f"visit agreed for "
+                   f"{reschedule.visit_at.isoformat()}: {reschedule.reason}")
+        return self.state()
+
+    @reschedule.validator
+    def _can_reschedule(self, reschedule: Reschedule) -> None:
+        self._in(Status.REPORTED, Status.UNASSIGNED, Status.OFFERED, Status.ACCEPTED)
+        if reschedule.visit_at <= workflow.now():
+            raise ValueError("visit_at must be in the future")
+        if not reschedule.reason.strip():
+            raise ValueError("reason: why the visit moves")
+
+    @workflow.update
+    def pause(self, pause: Pause) -> RepairState:
+        self._pauses.append(PausedSpan(pause.reason, workflow.now()))
+        self._step("paused", pause.by, pause.reason)
+        return self.state()
+
+    @pause.validator
+    def _can_pause(self, pause: Pause) -> None:
+        if self._finished() or self._status == Status.COMPLETED:
+            raise ValueError(f"the repair is {self._status}")
+        if self._paused():
+            raise ValueError(f"paused already: {self._pauses[-1].reason}")
+        if not pause.reason.strip():
+            raise ValueError("reason: what the repair waits for")
+
+    @workflow.update
+    def resume(self, resume: Resume) -> RepairState:
+        span = self._pauses[-1]
+        span.ended_at = workflow.now()
+        if self._finish_by is not None:  # the finish clock stood still while paused
+            self._finish_by += span.ended_at - span.started_at
+        self._step("resumed", resume.by, f"after waiting for {span.reason}")
+        return self.state()
+
+    @resume.validator
+    def _can_resume(self, resume: Resume) -> None:
+        if not self._paused():
+            raise ValueError("the repair is not paused")
+
+    @workflow.update
+    def cancel(self, cancel: Cancel) -> RepairState:
+        self._cancel = cancel
+        self._set_status(Status.CANCELLED)
+        self._step("cancelled", cancel.by, cancel.reason + (f": {cancel.note}"
+                                                          if cancel.note else ""))
+        return self.state()
+
+    @cancel.validator
+    def _can_cancel(self, cancel: Cancel) -> None:
+        if self._finished() or self._status == Status.COMPLETED:
+            raise ValueError(f"the repair is {self._status} and cannot be cancelled")
+        if cancel.reason not in CANCEL_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(CANCEL_REASONS)}")
+
+    def _in(self, *statuses: str) -> None:
+        if self._status not in statuses:
+            raise ValueError(f"the repair is {self._status}; this needs it "
+                             f"{' or '.join(statuses)}")
+
+    def _by_the_technician(self, technician_id: str) -> None:
+        if technician_id != self._technician_id:
+            raise ValueError(f"the repair is {self._technician_id}'s, not {technician_id}'s")
+
+    # --- state, steps and events ----------------------------------------------------------
 
     @workflow.query
     def state(self) -> RepairState:
         assert self._repair is not None
         return RepairState(
-            repair_id=self._repair.repair_id,
-            status=self._status,
-            arrive_by=self._repair.arrive_by,
-            overdue=self._overdue,
+            repair_id=self._repair.repair_id, status=self._status,
+            arrive_by=self._arrive_by or self._repair.arrive_by,
+            overdue=bool(self._overdue),
             arrived_at=self._arrival.arrived_at if self._arrival else None,
-            technician_id=self._arrival.technician_id if self._arrival else None,
+            technician_id=self._technician_id,
+            offer_id=self._offer.offer_id if self._offer else None,
+            offered_to=self._offer.technician_id if self._offer else None,
+            finish_by=self._finish_by, reworks=self._reworks, warranty=self._warranty,
+            warranty_outcome=self._outcome,
+            quote=self._quote, quote_state=self._quote_state, waiver=self._waiver,
+            waiver_approver=self._waiver_approver,
+            escalations=list(self._escalations), pauses=list(self._pauses),
+            timeline=list(self._timeline),
         )
 
-    @workflow.update
-    async def record_arrival(self, arrival: Arrival) -> RepairState:
-        self._arrival = arrival
-        self._status = "arrived"
-        workflow.upsert_search_attributes([
-            sa.REPAIR_STATUS.value_set("arrived"), sa.ASSIGNEE.value_set(arrival.technician_id)
-        ])
-        return self.state()
+    def _set_status(self, status: str) -> None:
+        self._status = status
+        workflow.upsert_search_attributes([sa.REPAIR_STATUS.value_set(status)])
 
-    @record_arrival.validator
-    def _validate_arrival(self, arrival: Arrival) -> None:
-        if self._arrival is not None:
-            raise ValueError(
-                f"already arrived at {self._arrival.arrived_at.isoformat()} "
-                f"({self._arrival.technician_id})"
-            )
-        if not arrival.technician_id:
-            raise ValueError("technician_id is required")
+    def _refresh_overdue(self) -> None:
+        workflow.upsert_search_attributes([sa.OVERDUE.value_set(bool(self._overdue))])
+
+    def _step(self, kind: str, by: str | None, detail: str, *,
+              technician_id: str | None = None, escalation_role: str | None = None) -> None:
+        """A timeline entry now, and its event queued for the publisher."""
+        assert self._repair is not None
+        now = workflow.now()
+        self._timeline.append(Step(now, kind, by, detail))
+        self._sequence += 1
+        self._outbox.append(Progress(
+            repair_id=self._repair.repair_id, project=self._repair.project,
+            sequence=self._sequence, status=self._status, kind=kind, at=now, by=by,
+            detail=detail, technician_id=technician_id or self._technician_id,
+            overdue=bool(self._overdue), escalation_role=escalation_role,
+            **self._facts()))
+
+    def _facts(self) -> dict:
+        """What every event carries besides its step, so a read model needs no history."""
+        assert self._repair is not None
+        return {"reworks": self._reworks, "warranty_outcome": self._outcome,
+                "arrive_by": self._arrive_by or self._repair.arrive_by,
+                "finish_by": self._finish_by}
+
+    def _last_step(self) -> Progress:
+        assert self._repair is not None
+        last = self._timeline[-1]
+        return Progress(repair_id=self._repair.repair_id, project=self._repair.project,
+                        sequence=self._sequence, status=self._status, kind=last.kind,
+                        at=last.at, by=last.by, detail=last.detail, **self._facts())
+
+    async def _publish_in_order(self) -> None:
+        """One event at a time, oldest first: consumers see a repair's steps in order."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._outbox))
+            await workflow.execute_activity_method(
+                RepairActivities.publish_progress, self._outbox[0],
+                start_to_close_timeout=timedelta(seconds=30))
+            self._outbox.pop(0)
+
+
+async def _wait(condition: Callable[[], bool], timeout: timedelta) -> bool:
+    """True if the condition came true within the timeout (a durable timer)."""
+    if condition():
+        return True
+    if timeout <= timedelta(0):
+        return False
+    try:
+        await workflow.wait_condition(condition, timeout=timeout)
+    except TimeoutError:
+        return condition()
+    return True
+
+
+def _check_quote(quote: Quote) -> None:
+    if not quote.lines:
+        raise ValueError("a quote needs at least one standard service item")
+    for line in quote.lines:
+        if line.quantity < 1 or line.unit_price_fen < 0:
+            raise ValueError(f"{line.code}: quantity at least 1, price not negative")
+    if not quote.by.strip():
+        raise ValueError("by: who quoted")
