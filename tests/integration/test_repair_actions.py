@@ -36,7 +36,8 @@ async def offered(api: httpx.AsyncClient, repair_id: str, timeout: float = 20) -
     deadline = time.monotonic() + timeout
     while True:
         response = await api.get(f"/v1/repairs/{repair_id}/progress")
-        if response.status_code == 200 and response.json()["status"] == "offered":
+        if response.status_code == 200 and response.json()["status"] == "offered" \
+                and response.json()["offered_to"]:
             return response.json()["offered_to"]
         assert response.status_code in (200, 409), response.text  # 409: still starting
         assert time.monotonic() < deadline, f"never offered: {response.text}"

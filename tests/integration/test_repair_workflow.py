@@ -220,7 +220,7 @@ async def test_a_declined_offer_goes_to_the_next_technician_and_a_wrong_answer_i
     assert "declined" in kinds(declined)
     for _ in range(50):  # the next offer follows the recorded decline
         state = await state_of(handle)
-        if state.offered_to != who:
+        if state.offered_to not in (who, None):
             break
         await time_skipping.sleep(timedelta(seconds=1))
     assert state.status == "offered" and state.offered_to and state.offered_to != who
@@ -522,3 +522,19 @@ async def test_an_unanswered_waiver_escalates_and_a_rejection_returns_to_the_own
     state = await handle.execute_update(RepairWorkflow.waiver_decision, WaiverDecision(
         False, "property_director", "物业总监 孙强", "不符合减免条件"))
     assert state.status == "quoted" and state.quote_state == "quoted"
+
+
+async def test_a_pause_after_a_missed_deadline_does_not_start_its_chain_again(
+    time_skipping: WorkflowEnvironment, worker: Worker, task_queue: str
+):
+    handle = await start_repair(time_skipping, task_queue, finish_hours=1)
+    technician = await take_and_arrive(time_skipping, handle)
+    await time_skipping.sleep(timedelta(hours=1, minutes=1))
+    assert [e.role for e in (await state_of(handle)).escalations] == ["duty_leader"]
+    await handle.execute_update(RepairWorkflow.pause, Pause("等待配件", technician))
+    await time_skipping.sleep(timedelta(minutes=10))
+    await handle.execute_update(RepairWorkflow.resume, Resume(technician))
+    await time_skipping.sleep(timedelta(minutes=61))
+    state = await state_of(handle)
+    assert [e.role for e in state.escalations] == ["duty_leader", "engineering_manager"]
+    assert kinds(state).count("overdue") == 1

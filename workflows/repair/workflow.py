@@ -82,6 +82,8 @@ class RepairWorkflow:
         self._technician_id: str | None = None
         self._answer: Accept | Decline | None = None
         self._answers = 0  # answers to offers processed, for the updates to wait on
+        self._deciding = False  # a warranty decision is being made again (after diagnosis)
+        self._levels: dict[str, int] = {}  # the escalation level each deadline reached
         self._arrival: Arrival | None = None
         self._diagnosis: Diagnosis | None = None
         self._completion: Completion | None = None
@@ -169,7 +171,9 @@ class RepairWorkflow:
             return
         follow_up, timed_out = False, False
         while not self._finished():
-            self._answer = None
+            # No offer is open while the next is being made: an answer now would be to the
+            # previous technician's offer.
+            self._answer, self._offer = None, None
             try:
                 offer = await workflow.execute_activity_method(
                     RepairActivities.offer, OfferRequest(
@@ -179,6 +183,8 @@ class RepairWorkflow:
                         timed_out=timed_out), **_QUICK)
             except ActivityError as error:
                 offer = OfferResult(None, None, None, f"dispatch refused: {error.cause}")
+            if self._finished():  # cancelled while dispatch was asked
+                return
             wait = timedelta(seconds=repair.policy.offer_seconds)
             if offer.offer_id is None:
                 self._set_status(Status.UNASSIGNED)
@@ -208,6 +214,8 @@ class RepairWorkflow:
                     offer_id=offer.offer_id, technician_id=answer.technician_id,
                     accept=accepted, reason=None if accepted else answer.reason), **_QUICK)
             self._answers += 1
+            if self._finished():  # cancelled while the answer was recorded
+                return
             if accepted:
                 self._technician_id = answer.technician_id
                 workflow.upsert_search_attributes([sa.ASSIGNEE.value_set(answer.technician_id)])
@@ -223,15 +231,17 @@ class RepairWorkflow:
         repair = self._repair
         assert repair is not None
         self._reworks += 1
+        self._arrive_by = workflow.now() + timedelta(seconds=(
+            repair.policy.arrive_seconds_emergency if repair.emergency
+            else repair.policy.arrive_seconds_outside_hours))
+        self._arrival = self._diagnosis = self._completion = self._acceptance = None
+        self._set_status(Status.ACCEPTED)  # back to the same technician, with a new deadline
         self._step("rework", rejection.signed_by, f"rework {self._reworks}: {rejection.reason}")
         if self._reworks > repair.policy.rework_limit:
             # Past the limit the technical department appraises the defect (000 §4.3).
             self._escalate("rework_limit", TECHNICAL_DEPARTMENT, self._reworks)
-        now = workflow.now()
-        self._arrive_by = now + timedelta(seconds=(
-            repair.policy.arrive_seconds_emergency if repair.emergency
-            else repair.policy.arrive_seconds_outside_hours))
-        self._arrival = self._diagnosis = self._completion = self._acceptance = None
+        self._watch("finish_by", lambda: self._finish_by,
+                    lambda: self._completion is not None or self._finished())
 
     # --- deadlines and escalation ---------------------------------------------------------
 
@@ -258,20 +268,25 @@ class RepairWorkflow:
                 met() or due() != d or (pausable and self._paused()))
             if await _wait(moved, deadline - workflow.now()):
                 continue
-            self._overdue.add(name)
-            self._refresh_overdue()
-            self._step("overdue", None, f"{name} {deadline.isoformat()} passed")
-            await workflow.execute_activity_method(
-                RepairActivities.announce_overdue,
-                OverdueNotice(repair.repair_id, name, deadline, workflow.now()), **_QUICK)
+            if name not in self._overdue:  # once: a pause or a new time does not repeat it
+                self._overdue.add(name)
+                self._refresh_overdue()
+                self._step("overdue", None, f"{name} {deadline.isoformat()} passed")
+                await workflow.execute_activity_method(
+                    RepairActivities.announce_overdue,
+                    OverdueNotice(repair.repair_id, name, deadline, workflow.now()), **_QUICK)
             interval = timedelta(seconds=repair.policy.emergency_escalation_seconds
                                  if repair.emergency else repair.policy.escalation_seconds)
+            reached = self._levels.get(name, 0)  # after a pause, go on from where it was
             for level, role in enumerate(repair.policy.escalation_chain, start=1):
+                if level <= reached:
+                    continue
                 if level > 1 and await _wait(moved, interval):
                     break
                 if moved():
                     break
                 self._escalate(name, role, level)
+                self._levels[name] = level
             await workflow.wait_condition(moved)
 
     def _escalate(self, deadline: str, role: str, level: int) -> None:
@@ -348,8 +363,13 @@ class RepairWorkflow:
         if diagnosis.needs_appraisal:
             self._escalate("appraisal", TECHNICAL_DEPARTMENT, 1)
         if diagnosis.cause != previous:
-            # The cause confirmed on site may change who pays (保修责任判定).
-            await self._decide_warranty()
+            # The cause confirmed on site may change who pays (保修责任判定); nothing else
+            # may happen until it is known (see `_in`).
+            self._deciding = True
+            try:
+                await self._decide_warranty()
+            finally:
+                self._deciding = False
         if diagnosis.quote is not None and self._chargeable():
             self._offer_quote(diagnosis.quote)
         return self.state()
@@ -569,12 +589,17 @@ class RepairWorkflow:
 
     @cancel.validator
     def _can_cancel(self, cancel: Cancel) -> None:
+        if self._deciding:
+            raise ValueError("the warranty is being decided again; retry in a moment")
         if self._finished() or self._status == Status.COMPLETED:
             raise ValueError(f"the repair is {self._status} and cannot be cancelled")
         if cancel.reason not in CANCEL_REASONS:
             raise ValueError(f"reason must be one of {', '.join(CANCEL_REASONS)}")
 
     def _in(self, *statuses: str) -> None:
+        if self._deciding:
+            raise ValueError("the warranty is being decided again after the diagnosis; "
+                             "retry in a moment")
         if self._status not in statuses:
             raise ValueError(f"the repair is {self._status}; this needs it "
                              f"{' or '.join(statuses)}")
