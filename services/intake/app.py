@@ -52,6 +52,9 @@ class IntakeSettings(CommonSettings):
     webhook_backoff_cap: float = 3600.0
     webhook_max_attempts: int = 50
     webhook_max_age: float = 24 * 3600.0
+    # Receivers on loopback or private addresses: for a local demo or tests, never in
+    # production (a key could make intake POST into the internal network).
+    webhook_allow_private_networks: bool = False
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -80,7 +83,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         sender = WebhookSender(sessions=sessions, policy=DeliveryPolicy(
             timeout=settings.webhook_timeout, backoff_base=settings.webhook_backoff_base,
             backoff_cap=settings.webhook_backoff_cap,
-            max_attempts=settings.webhook_max_attempts, max_age=settings.webhook_max_age))
+            max_attempts=settings.webhook_max_attempts, max_age=settings.webhook_max_age,
+            allow_private_networks=settings.webhook_allow_private_networks))
         hooks = [asyncio.create_task(fan_out(bus=bus, sessions=sessions, stop=stopping,
                                              queued=sender.queued)),
                  asyncio.create_task(sender.run(stop=stopping,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import json
 import random
 import secrets
@@ -26,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -639,6 +641,8 @@ class DeliveryPolicy:
     backoff_cap: float = 3600.0
     max_attempts: int = 50
     max_age: float = 24 * 3600.0
+    # Off in production: a key must not make RepairFlow POST into its own network (SSRF).
+    allow_private_networks: bool = False
 
 
 def backoff(attempts: int, *, base: float, cap: float) -> float:
@@ -695,6 +699,10 @@ class WebhookSender:
         self, delivery: WebhookDelivery, webhook: Webhook
     ) -> tuple[int | None, str | None]:
         """The receiver's status, or None and why nothing was received."""
+        if not self.policy.allow_private_networks:
+            refusal = await private_target(webhook.url)
+            if refusal:
+                return None, refusal
         body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":"))
         moment = datetime.now(UTC)
         headers = {
@@ -755,6 +763,24 @@ class WebhookSender:
             attempts=delivery.attempts,
             error=delivery.last_error,
         )
+
+
+async def private_target(url: str) -> str | None:
+    """Why a URL must not be posted to: its host resolves to a loopback, private, link-local
+    or otherwise internal address (checked before each attempt, so a DNS name that moves
+    inside is caught too); None when it is public."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = await asyncio.get_running_loop().getaddrinfo(host, port)
+    except OSError as error:
+        return f"cannot resolve {host}: {error}"
+    for *_, sockaddr in addresses:
+        address = ipaddress.ip_address(sockaddr[0])
+        if not address.is_global:
+            return (f"refused: {host} is {address}, an internal address (set "
+                    "REPAIRFLOW_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow)")
+    return None
 
 
 def _due(now: datetime, limit: int):

@@ -126,6 +126,9 @@ def service_spec(name: str, endpoints: Endpoints, settings: StackSettings) -> Se
         "REPAIRFLOW_HTTP_PORT": str(endpoints.http_port),
         "REPAIRFLOW_HOME": str(settings.home),
         "PYTHONUNBUFFERED": "1",
+        # A local system: an integrator's test receiver on this machine may get webhooks.
+        "REPAIRFLOW_WEBHOOK_ALLOW_PRIVATE_NETWORKS": os.environ.get(
+            "REPAIRFLOW_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"),
     }
     return ServerSpec(name, [sys.executable, "-m", "services", "serve", name],
                       settings.home / "logs" / f"{name}.log", env=env)

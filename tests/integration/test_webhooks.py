@@ -21,6 +21,8 @@ from services.common.bus import Bus
 from services.common.contracts import REPAIR_OVERDUE, RepairOverdue
 from services.intake.app import IntakeSettings, create_app
 from services.intake.keys import create_key
+from services.intake.models import Webhook, WebhookDelivery
+from services.intake.webhooks import DeliveryPolicy, WebhookSender, private_target
 from services.warranty.service import WarrantySettings
 from services.warranty.service import running as warranty_running
 from tests.integration.conftest import Stack
@@ -120,6 +122,7 @@ async def hooked(
                 webhook_backoff_base=0.1,
                 webhook_backoff_cap=0.3,
                 webhook_max_attempts=MAX_ATTEMPTS,
+                webhook_allow_private_networks=True,  # the receivers run on loopback
             )
         )
         await stack.enter_async_context(app.router.lifespan_context(app))
@@ -400,3 +403,18 @@ async def test_a_bad_registration_names_the_field(stack: Stack, body, scope, sta
 async def test_webhooks_need_a_key(stack: Stack):
     response = await stack.api.get("/v1/webhooks", headers={"Authorization": ""})
     assert response.status_code == 401
+
+
+async def test_a_receiver_on_an_internal_address_is_refused_by_default():
+    for url in ("http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/x",
+                "http://[::1]:8080/x", "http://169.254.169.254/latest/meta-data"):
+        reason = await private_target(url)
+        assert reason and "internal address" in reason, url
+    sender = WebhookSender(sessions=None, policy=DeliveryPolicy())  # type: ignore[arg-type]
+    try:
+        hook = Webhook(id="w", url="http://127.0.0.1:9/hook", secret="whsec_" + "A" * 44)
+        delivery = WebhookDelivery(event_id="e", payload={"x": 1})
+        code, error = await sender._post(delivery, hook)
+    finally:
+        await sender.close()
+    assert code is None and error and "REPAIRFLOW_WEBHOOK_ALLOW_PRIVATE_NETWORKS" in error
