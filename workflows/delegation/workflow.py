@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.timers import wait_until
+
 # Passed through: the messages' datetime hints must be the real class, not the sandbox's.
 with workflow.unsafe.imports_passed_through():
     from workflows.delegation.activities import DelegationActivities
@@ -116,19 +118,19 @@ class DelegationWorkflow:
             reminder_at = self._notified_at + remind * (self._reminders + 1)
             if reminder_at >= self._attend_by:
                 break
-            if await _wait(self._settled, reminder_at - workflow.now()):
+            if await wait_until(self._settled, reminder_at - workflow.now()):
                 return
             self._reminders += 1
             self._step("reminder", None, f"reminder {self._reminders} to "
                        f"{delegation.liable_party_name}: attend by {self._attend_by.isoformat()}")
-        if await _wait(self._settled, self._attend_by - workflow.now()):
+        if await wait_until(self._settled, self._attend_by - workflow.now()):
             return
         self._status = Status.EXPIRED
         self._step("expired", None, f"{delegation.liable_party_name} did not attend by "
                    f"{self._attend_by.isoformat()}: another party may repair at its cost")
         interval = timedelta(seconds=delegation.escalate_every())
         for level, role in enumerate(delegation.escalation_chain, start=1):
-            if level > 1 and await _wait(self._settled, interval):
+            if level > 1 and await wait_until(self._settled, interval):
                 return
             if self._settled():
                 return
@@ -309,14 +311,3 @@ def _span(delta: timedelta) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
-async def _wait(condition: Callable[[], bool], timeout: timedelta) -> bool:
-    """True if the condition came true within the timeout (a durable timer)."""
-    if condition():
-        return True
-    if timeout <= timedelta(0):
-        return False
-    try:
-        await workflow.wait_condition(condition, timeout=timeout)
-    except TimeoutError:
-        return condition()
-    return True

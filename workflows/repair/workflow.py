@@ -23,6 +23,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows.timers import wait_until
+
 # Passed through: the messages' datetime hints must be the real class, not the sandbox's.
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
@@ -191,14 +193,14 @@ class RepairWorkflow:
                 self._step("unassigned", None, offer.rule)
                 if offer.available_from is not None:
                     wait = max(offer.available_from - workflow.now(), wait)
-                await _wait(lambda: self._finished(), wait)
+                await wait_until(lambda: self._finished(), wait)
                 follow_up, timed_out = False, False
                 continue
             self._offer = offer
             self._set_status(Status.OFFERED)
             self._step("offered", None, f"{offer.name} ({offer.technician_id}): {offer.rule}",
                        technician_id=offer.technician_id)
-            answered = await _wait(lambda: self._answer is not None or self._finished(), wait)
+            answered = await wait_until(lambda: self._answer is not None or self._finished(), wait)
             if self._finished():
                 return
             if not answered:
@@ -266,7 +268,7 @@ class RepairWorkflow:
                 continue
             moved = lambda d=deadline: (  # noqa: E731
                 met() or due() != d or (pausable and self._paused()))
-            if await _wait(moved, deadline - workflow.now()):
+            if await wait_until(moved, deadline - workflow.now()):
                 continue
             if name not in self._overdue:  # once: a pause or a new time does not repeat it
                 self._overdue.add(name)
@@ -281,7 +283,7 @@ class RepairWorkflow:
             for level, role in enumerate(repair.policy.escalation_chain, start=1):
                 if level <= reached:
                     continue
-                if level > 1 and await _wait(moved, interval):
+                if level > 1 and await wait_until(moved, interval):
                     break
                 if moved():
                     break
@@ -672,19 +674,6 @@ class RepairWorkflow:
                 RepairActivities.publish_progress, self._outbox[0],
                 start_to_close_timeout=timedelta(seconds=30))
             self._outbox.pop(0)
-
-
-async def _wait(condition: Callable[[], bool], timeout: timedelta) -> bool:
-    """True if the condition came true within the timeout (a durable timer)."""
-    if condition():
-        return True
-    if timeout <= timedelta(0):
-        return False
-    try:
-        await workflow.wait_condition(condition, timeout=timeout)
-    except TimeoutError:
-        return condition()
-    return True
 
 
 def _check_quote(quote: Quote) -> None:
