@@ -30,7 +30,7 @@ from services.common.errors import Rejection
 from services.common.failpoints import failpoint
 from services.common.registry_contracts import GetProject, ProjectIn
 from services.intake import repository, service
-from services.intake.auth import Authorized, ProjectDirectory, RateLimits
+from services.intake.auth import Authorized, Caller, ProjectDirectory, RateLimits
 from services.intake.models import IdempotencyKey, Photo, Repair, RepairCall, RepairStep
 from services.intake.outbox import OutboxRelay
 from services.intake.schemas import (
@@ -163,14 +163,20 @@ async def report_repair(
     return result
 
 
+async def visible_repair(session, caller: Caller, repair_id: str) -> Repair:
+    """The repair, if the caller's key may see it; otherwise the 404 of a missing one."""
+    repair = await repository.get_repair(session=session, repair_id=repair_id)
+    if repair is None or not await caller.may(repair.project):
+        raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
+                        f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
+    return repair
+
+
 @router.get("/v1/repairs/{repair_id}", response_model=RepairView, tags=["repairs"],
             summary="One repair: status, deadlines, timeline")
 async def get_repair(repair_id: RepairId, rt: Rt, caller: Authorized) -> RepairView:
     async with rt.sessions() as session:
-        repair = await repository.get_repair(session=session, repair_id=repair_id)
-        if repair is None or not await caller.may(repair.project):
-            raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
-                            f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
+        repair = await visible_repair(session, caller, repair_id)
         calls = await repository.calls_of(session=session, repair_id=repair.id)
         photos = await repository.photos_of(session=session, repair_id=repair.id)
         steps = await repository.steps_of(session=session, repair_id=repair.id)

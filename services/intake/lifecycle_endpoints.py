@@ -25,7 +25,7 @@ from services.common.errors import Rejection, ServiceUnavailable
 from services.common.registry_contracts import Cause
 from services.intake import repository
 from services.intake.auth import Authorized, Caller
-from services.intake.endpoints import Rt
+from services.intake.endpoints import Rt, visible_repair
 from services.intake.models import Repair
 from workflows.repair.messages import (
     Accept,
@@ -548,11 +548,7 @@ def _quote(body: QuoteIn) -> Quote:
 
 async def _visible(rt: Rt, caller: Caller, repair_id: str) -> Repair:
     async with rt.sessions() as session:
-        repair = await repository.get_repair(session=session, repair_id=repair_id)
-    if repair is None or not await caller.may(repair.project):
-        raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
-                        f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
-    return repair
+        return await visible_repair(session, caller, repair_id)
 
 
 async def _act(rt: Rt, caller: Caller, repair_id: str, update: Any, argument: Any

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from services.common.errors import Rejection
 from services.intake import repository
 from services.intake.auth import Authorized, Caller
-from services.intake.endpoints import Rt
+from services.intake.endpoints import Rt, visible_repair
 from services.intake.models import Photo
 
 router = APIRouter(tags=["repairs"])
@@ -73,10 +73,7 @@ def photo_view(photo: Photo) -> PhotoView:
 
 async def _repair_exists(rt: Rt, caller: Caller, repair_id: str) -> None:
     async with rt.sessions() as session:
-        repair = await repository.get_repair(session=session, repair_id=repair_id)
-        if repair is None or not await caller.may(repair.project):
-            raise Rejection("repair_not_found", f"No repair {repair_id!r}.",
-                            f"没有编号为“{repair_id}”的报修单。", "repair_id", 404)
+        await visible_repair(session, caller, repair_id)
 
 
 @router.post("/v1/repairs/{repair_id}/photos", status_code=status.HTTP_201_CREATED,

@@ -179,7 +179,7 @@ async def steps_of(*, session: AsyncSession, repair_id: str) -> list[RepairStep]
 
 
 # Before acceptance a step's technician is the one offered the repair, not its assignee.
-UNASSIGNED_STATES = ("reported", "unassigned", "offered")
+UNASSIGNED_STATES = (Status.REPORTED, Status.UNASSIGNED, Status.OFFERED)
 
 
 async def apply_step(*, session: AsyncSession, step: RepairStep, facts: dict,

@@ -102,6 +102,7 @@ class RepairWorkflow:
         self._pauses: list[PausedSpan] = []
         self._timeline: list[Step] = []
         self._outbox: list[Progress] = []
+        self._last: Progress | None = None  # the newest step's event
         self._sequence = 0
 
     # --- the lifecycle --------------------------------------------------------------------
@@ -135,7 +136,7 @@ class RepairWorkflow:
         publisher.cancel()
         if self._offer is not None:
             await workflow.execute_activity_method(
-                RepairActivities.release_offers, self._last_step(), **_QUICK)
+                RepairActivities.release_offers, self._last, **_QUICK)
         return self.state()
 
     def _finished(self) -> bool:
@@ -645,12 +646,13 @@ class RepairWorkflow:
         now = workflow.now()
         self._timeline.append(Step(now, kind, by, detail))
         self._sequence += 1
-        self._outbox.append(Progress(
+        self._last = Progress(
             repair_id=self._repair.repair_id, project=self._repair.project,
             sequence=self._sequence, status=self._status, kind=kind, at=now, by=by,
             detail=detail, technician_id=technician_id or self._technician_id,
             overdue=bool(self._overdue), escalation_role=escalation_role,
-            **self._facts()))
+            **self._facts())
+        self._outbox.append(self._last)
 
     def _facts(self) -> dict:
         """What every event carries besides its step, so a read model needs no history."""
@@ -658,13 +660,6 @@ class RepairWorkflow:
         return {"reworks": self._reworks, "warranty_outcome": self._outcome,
                 "arrive_by": self._arrive_by or self._repair.arrive_by,
                 "finish_by": self._finish_by}
-
-    def _last_step(self) -> Progress:
-        assert self._repair is not None
-        last = self._timeline[-1]
-        return Progress(repair_id=self._repair.repair_id, project=self._repair.project,
-                        sequence=self._sequence, status=self._status, kind=last.kind,
-                        at=last.at, by=last.by, detail=last.detail, **self._facts())
 
     async def _publish_in_order(self) -> None:
         """One event at a time, oldest first: consumers see a repair's steps in order."""
