@@ -134,9 +134,10 @@ class RepairWorkflow:
             await self._rework(self._acceptance)
         await workflow.wait_condition(lambda: not self._outbox)
         publisher.cancel()
-        if self._offer is not None:
-            await workflow.execute_activity_method(
-                RepairActivities.release_offers, self._last, **_QUICK)
+        # Always: a cancel may land while an offer is being made, before the workflow has
+        # seen it; closing a repair without offers changes nothing.
+        await workflow.execute_activity_method(
+            RepairActivities.release_offers, self._last, **_QUICK)
         return self.state()
 
     def _finished(self) -> bool:
