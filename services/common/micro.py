@@ -89,6 +89,9 @@ async def micro_service(
         service = await add_service(bus.nc, name=name, version=version, description=description)
         stack.push_async_callback(service.stop)
         await build(service, bus, resources)
+        # The endpoints' subscriptions are buffered on this connection; a round trip makes
+        # sure the server has them before anyone is told the service is up.
+        await bus.nc.flush()
         log.info("service started", service_name=name, nats=bus_url, prefix=prefix or None)
         yield service
         log.info("service stopping", service_name=name)
