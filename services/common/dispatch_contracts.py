@@ -307,7 +307,9 @@ class Removed(Message):
 
 
 class CloseRepair(Scoped):
-    """The repair ended (closed, cancelled, refused): its offers stop counting as open work."""
+    """The repair ended (closed, cancelled, refused), or its technician is released (a
+    rework by another, a handover to the liable party): its offers stop counting as open
+    work, and the next `assign` offers it afresh to someone not tried yet."""
 
     repair_id: str = Field(min_length=1, max_length=36)
     at: Moment

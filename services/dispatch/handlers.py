@@ -100,7 +100,10 @@ class DispatchHandlers:
                 arrive_by=command.arrive_by))
             offers = await repository.offers_of(session=session, repair_id=command.repair_id,
                                                 lock=True)
-            pending = next((o for o in offers if o.state in ("offered", "accepted")), None)
+            # A released offer (closed: a rework by another technician, a handover to the
+            # liable party) no longer holds the repair.
+            pending = next((o for o in offers if o.state in ("offered", "accepted")
+                            and o.closed_at is None), None)
             if pending:
                 return await self._assignment(session, pending)
             assignment, offer = await self._offer(session, need, command.at,
@@ -120,14 +123,15 @@ class DispatchHandlers:
                 raise out_of_scope("repair_id")  # without naming another group's project
             offers = await repository.offers_of(session=session, repair_id=command.repair_id,
                                                 lock=True)
-            timed_out = [o for o in offers if o.state == "offered"] if command.timed_out else []
+            current = [o for o in offers if o.closed_at is None]
+            timed_out = [o for o in current if o.state == "offered"] if command.timed_out else []
             for offer in timed_out:
                 await repository.decide_offer(session=session, offer_id=offer.id,
                                               state="timed_out", at=command.at, reason=None)
-            if any(o.state == "accepted" for o in offers):
+            if any(o.state == "accepted" for o in current):
                 raise Rejection("already_accepted", "The repair's offer was accepted already.",
                                 "该派工已被接受。", "repair_id", 409)
-            if any(o.state == "offered" for o in offers if o not in timed_out):
+            if any(o.state == "offered" for o in current if o not in timed_out):
                 raise Rejection("offer_open", "The current offer is still open.",
                                 "当前派工尚未答复。", "repair_id", 409)
             assignment, offer = await self._offer(session, need, command.at,

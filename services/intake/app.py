@@ -16,6 +16,7 @@ from services.common.db import make_engine, make_sessionmaker
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
 from services.intake import (
+    delegation_endpoints,
     dispatch_endpoints,
     endpoints,
     lifecycle_endpoints,
@@ -117,8 +118,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(operations)
     # Every other route needs an API key, whether or not its handler asks who is calling.
     keyed = [Depends(authorize)]
-    for module in (endpoints, lifecycle_endpoints, registry_endpoints, dispatch_endpoints,
-                   photo_endpoints, webhooks):
+    for module in (endpoints, lifecycle_endpoints, delegation_endpoints, registry_endpoints,
+                   dispatch_endpoints, photo_endpoints, webhooks):
         app.include_router(module.router, dependencies=keyed)
     openapi.document(app)
     return app

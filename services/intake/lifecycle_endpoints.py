@@ -150,6 +150,10 @@ class DiagnoseIn(Action):
     quote: QuoteIn | None = Field(None, description="For a paid repair (the owner's misuse, "
                                                     "renovation...): the price to agree. "
                                                     "Ignored when the repair is free.")
+    hand_over: bool = Field(False, description=(
+        "It cannot be fixed on site: hand it to the liable party the warranty decision "
+        "names (转开发商/厂家处理); the repair is then `delegated` and followed at "
+        "`/v1/repairs/{id}/delegation`."))
     at: At = None
 
 
@@ -210,16 +214,21 @@ class CompleteIn(Action):
 
 
 class AcceptanceIn(Action):
-    """The owner's inspection (验收): accepted closes the repair; rejected sends it back to
-    the same technician (返工), with the reason."""
+    """The owner's inspection (验收): accepted closes the repair; rejected sends it back (返工),
+    with the reason, to the same technician unless another is asked for."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"accepted": True, "signed_by": "王芳"},
-        {"accepted": False, "signed_by": "王芳", "reason": "楼下天花板仍有水渍"}]})
+        {"accepted": False, "signed_by": "王芳", "reason": "楼下天花板仍有水渍"},
+        {"accepted": False, "signed_by": "王芳", "reason": "第二次返工仍渗漏，要求换人",
+         "another_technician": True}]})
     accepted: bool
     signed_by: str = Field(min_length=1, max_length=100, description="Who signed (业主).")
     reason: str | None = Field(None, min_length=1, max_length=1000,
                                description="Required when the work is rejected.")
+    another_technician: bool = Field(
+        False, description="A rejected repair goes to another technician instead of the "
+                           "same one (a liable party's work always goes back to it).")
     at: At = None
 
 
@@ -336,6 +345,8 @@ class RepairProgress(BaseModel):
         None, description="The role the waiver's amount needs to approve it.")
     escalations: list[EscalationView] = Field(default_factory=list)
     pauses: list[PauseView] = Field(default_factory=list)
+    liable_party_name: str | None = Field(
+        None, description="Who the repair was handed to, when it was (status `delegated`).")
 
 
 def progress(state: RepairState, time_zone: str) -> RepairProgress:
@@ -363,6 +374,7 @@ def progress(state: RepairState, time_zone: str) -> RepairProgress:
                                     at=e.at.astimezone(zone)) for e in state.escalations],
         pauses=[PauseView(reason=p.reason, started_at=p.started_at.astimezone(zone),
                           ended_at=local(p.ended_at)) for p in state.pauses],
+        liable_party_name=state.liable_party_name,
     )
 
 
@@ -384,9 +396,9 @@ def _action(summary: str) -> dict[str, Any]:
 async def get_progress(repair_id: RepairId, rt: Rt, caller: Authorized) -> RepairProgress:
     """Who it is offered to, who took it, its deadlines in force, escalations and pauses:
     what the workflow holds now, for a console that must not lag."""
-    repair = await _visible(rt, caller, repair_id)
+    repair = await visible(rt, caller, repair_id)
     handle = rt.temporal.get_workflow_handle(repair.workflow_id)
-    async with _temporal():
+    async with temporal_errors():
         state = await handle.query(RepairWorkflow.state, rpc_timeout=RPC_TIMEOUT)
     return progress(state, repair.time_zone)
 
@@ -428,7 +440,8 @@ async def diagnose(repair_id: RepairId, body: DiagnoseIn, rt: Rt, caller: Author
     return await _act(rt, caller, repair_id, RepairWorkflow.diagnose, Diagnosis(
         technician_id=body.technician_id, cause=body.cause.value, plan=body.plan,
         materials=list(body.materials), needs_appraisal=body.needs_appraisal,
-        at=body.at or _now(), quote=_quote(body.quote) if body.quote else None))
+        at=body.at or _now(), quote=_quote(body.quote) if body.quote else None,
+        hand_over=body.hand_over))
 
 
 @router.post("/v1/repairs/{repair_id}/quote",
@@ -475,7 +488,7 @@ async def waiver_decision(repair_id: RepairId, body: WaiverDecisionIn, rt: Rt,
 async def complete(repair_id: RepairId, body: CompleteIn, rt: Rt, caller: Authorized
                    ) -> RepairProgress:
     """After arrival; the repair then waits for the owner's acceptance."""
-    repair = await _visible(rt, caller, repair_id)
+    repair = await visible(rt, caller, repair_id)
     if body.photo_ids:
         async with rt.sessions() as session:
             known = {p.id for p in await repository.photos_of(session=session,
@@ -493,15 +506,16 @@ async def complete(repair_id: RepairId, body: CompleteIn, rt: Rt, caller: Author
              **_action("The owner accepts or rejects the work (验收)"))
 async def acceptance(repair_id: RepairId, body: AcceptanceIn, rt: Rt, caller: Authorized
                      ) -> RepairProgress:
-    """Accepted closes the repair; rejected is a rework (返工) by the same technician, with
-    a new arrival deadline; past the project's rework limit the technical department is
-    called in."""
+    """Accepted closes the repair; rejected is a rework (返工), with a new arrival deadline,
+    by the same technician or, with `another_technician`, offered afresh to someone not
+    tried yet; a liable party's work goes back to it. Past the project's rework limit the
+    technical department is called in."""
     if not body.accepted and body.reason is None:
         raise Rejection("reason_required", "Say what the owner is not satisfied with.",
                         "业主不验收时须填写原因。", "reason", 422)
     return await _act(rt, caller, repair_id, RepairWorkflow.owner_acceptance, OwnerAcceptance(
         accepted=body.accepted, signed_by=body.signed_by, reason=body.reason,
-        at=body.at or _now()))
+        at=body.at or _now(), another_technician=body.another_technician))
 
 
 @router.post("/v1/repairs/{repair_id}/reschedule",
@@ -546,20 +560,26 @@ def _quote(body: QuoteIn) -> Quote:
                  by=body.by)
 
 
-async def _visible(rt: Rt, caller: Caller, repair_id: str) -> Repair:
+async def visible(rt: Rt, caller: Caller, repair_id: str) -> Repair:
     async with rt.sessions() as session:
         return await visible_repair(session, caller, repair_id)
 
 
 async def _act(rt: Rt, caller: Caller, repair_id: str, update: Any, argument: Any
                ) -> RepairProgress:
-    return await _update(await _visible(rt, caller, repair_id), rt, update, argument)
+    return await _update(await visible(rt, caller, repair_id), rt, update, argument)
 
 
 async def _update(repair: Repair, rt: Rt, update: Any, argument: Any) -> RepairProgress:
     """Run the update on the repair's workflow; a validator's refusal is a 409."""
     handle = rt.temporal.get_workflow_handle(repair.workflow_id)
-    async with _temporal():
+    return progress(await run_update(handle, update, argument), repair.time_zone)
+
+
+async def run_update(handle: Any, update: Any, argument: Any) -> Any:
+    """An update's answer; a validator's refusal is a 409 with its reason, an ended
+    workflow a 409, Temporal away a 503."""
+    async with temporal_errors():
         try:
             async with asyncio.timeout(ACTION_TIMEOUT):
                 state = await handle.execute_update(update, argument, rpc_timeout=RPC_TIMEOUT)
@@ -570,9 +590,9 @@ async def _update(repair: Repair, rt: Rt, update: Any, argument: Any) -> RepairP
         except RPCError as error:
             # Not found: not started yet, or finished (the server's words vary by version).
             if error.status == RPCStatusCode.NOT_FOUND and await _ended(handle):
-                raise refused("the repair has ended: its workflow has finished") from None
+                raise refused("it has ended: its workflow has finished") from None
             raise
-    return progress(state, repair.time_zone)
+    return state
 
 
 async def _ended(handle: Any) -> bool:
@@ -588,7 +608,7 @@ def refused(reason: str) -> Rejection:
 
 
 @asynccontextmanager
-async def _temporal() -> AsyncIterator[None]:
+async def temporal_errors() -> AsyncIterator[None]:
     """Temporal's failures as answers: a workflow not there yet (409), Temporal unreachable
     or not answering in time (503). `_update` tells a finished workflow apart (409)."""
     try:

@@ -96,6 +96,9 @@ Every keyed answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLim
 TAGS = [
     {"name": "repairs", "description": "Report defects (报修), find them, follow them, attach "
                                        "photos."},
+    {"name": "delegation", "description": "A repair handed to its liable developer, "
+                                          "contractor or manufacturer (转开发商/厂家): "
+                                          "attendance, emergency measures, back-charge."},
     {"name": "webhooks", "description": "Receive each repair's events at your URL, signed "
                                         "(Standard Webhooks)."},
     {"name": "warranty", "description": "Is a defect under warranty, who is liable, does the "

@@ -118,6 +118,10 @@ def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine"
         negotiate_seconds=seconds(policy.quote_dispute.negotiate, default.negotiate_seconds),
         waiver_approve_seconds=seconds(approve, (approve.working_days or 1) * 86400),
         director_limit_fen=policy.fee_waiver.director_limit_yuan * 100,
+        delegate_attend_seconds=seconds(policy.delegation.attend,
+                                        default.delegate_attend_seconds),
+        delegate_attend_seconds_emergency=seconds(policy.delegation.attend_emergency,
+                                                  default.delegate_attend_seconds_emergency),
     )
 
 

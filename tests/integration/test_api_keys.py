@@ -187,6 +187,16 @@ def probes(d: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
         **{("post", f"/v1/repairs/{{repair_id}}/{action}"): (
             "POST", f"/v1/repairs/{r}/{action}", {"json": body})
            for action, body in actions(who).items()},
+        ("get", "/v1/repairs/{repair_id}/delegation"): ("GET", f"/v1/repairs/{r}/delegation",
+                                                        {}),
+        **{("post", f"/v1/repairs/{{repair_id}}/delegation/{action}"): (
+            "POST", f"/v1/repairs/{r}/delegation/{action}", {"json": body})
+           for action, body in {
+               "attend": {"by": INTRUDER},
+               "emergency-measures": {"by": INTRUDER, "what": "关阀"},
+               "repaired": {"by": INTRUDER, "work_done": "x"},
+               "another-party": {"party_name": INTRUDER, "by": INTRUDER},
+               "withdraw": {"by": INTRUDER, "reason": "x"}}.items()},
     }
 
 

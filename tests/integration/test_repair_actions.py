@@ -445,3 +445,65 @@ async def test_paid_path_refusals_name_the_field_or_the_reason(stack: Stack):
     late = await api.post(f"/v1/repairs/{repair_id}/quote-decision",
                           json={"decision": "accept", "by": OWNER})
     assert late.status_code == 409 and late.json()["code"] == "action_refused"
+
+
+async def progress_when(api: httpx.AsyncClient, repair_id: str, check, timeout: float = 15
+                        ) -> dict:
+    """GET .../progress once the workflow's state passes `check`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = (await api.get(f"/v1/repairs/{repair_id}/progress")).json()
+        if check(state):
+            return state
+        assert time.monotonic() < deadline, f"never: {state}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_repair_handed_to_the_liable_party_through_http(stack: Stack):
+    api = stack.api
+    repair_id = await report(api)
+    before = await api.get(f"/v1/repairs/{repair_id}/delegation")
+    assert before.status_code == 409 and before.json()["code"] in ("not_delegated",
+                                                                   "not_started")
+    who = await take_and_arrive(api, repair_id)
+    await act(api, repair_id, "diagnose", technician_id=who, cause="construction_defect",
+              plan="防水层失效，现场无法处理，转原施工单位", hand_over=True)
+    state = await progress_when(api, repair_id, lambda s: s["status"] == "delegated"
+                                and s["liable_party_name"])
+    assert state["technician_id"] is None
+    # Our technician is out of it now.
+    refused = await api.post(f"/v1/repairs/{repair_id}/complete",
+                             json={"technician_id": who, "work_done": "x"})
+    assert refused.status_code == 409 and "delegated" in refused.json()["detail"]
+
+    delegation = (await api.get(f"/v1/repairs/{repair_id}/delegation")).json()
+    assert delegation["status"] == "notified"
+    assert delegation["liable_party_name"] == state["liable_party_name"]
+    assert delegation["attend_by"].endswith("+08:00")
+    early = await api.post(f"/v1/repairs/{repair_id}/delegation/another-party",
+                           json={"party_name": "物业工程部", "by": "工程经理 周明"})
+    assert early.status_code == 409 and "has until" in early.json()["detail"]
+    bad = await api.post(f"/v1/repairs/{repair_id}/delegation/attend", json={})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "by"
+
+    base = f"/v1/repairs/{repair_id}/delegation"
+    measures = await api.post(f"{base}/emergency-measures",
+                              json={"by": "工程部 李强", "what": "关闭进水阀，楼下接水"})
+    assert measures.status_code == 200, measures.text
+    attended = await api.post(f"{base}/attend", json={"by": "东方雨虹 陈刚"})
+    assert attended.status_code == 200 and attended.json()["status"] == "attended"
+    done = await api.post(f"{base}/repaired", json={"by": "东方雨虹 陈刚",
+                                                    "work_done": "重做防水层，闭水试验无渗漏"})
+    assert done.status_code == 200 and done.json()["status"] == "repaired"
+    await progress_when(api, repair_id, lambda s: s["status"] == "completed")
+    closed = await act(api, repair_id, "acceptance", accepted=True, signed_by=OWNER)
+    assert closed["status"] == "closed"
+    repair = await followed(api, repair_id, "closed")
+    assert "delegated" in kinds(repair) and "liable_party_attended" in kinds(repair)
+    # No technician of ours holds it; the timeline names the liable party.
+    assert repair["assignee"] is None
+    handed = next(e for e in repair["timeline"] if e["kind"] == "delegated")
+    assert state["liable_party_name"] in handed["detail"]
+    ended = (await api.get(base)).json()
+    assert [e["kind"] for e in ended["timeline"]] == ["notice", "emergency_measures",
+                                                      "attended", "repaired"]

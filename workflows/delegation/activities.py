@@ -14,8 +14,8 @@ from workflows.delegation.messages import (
 )
 
 
-def message_id(repair_id: str, sequence: int) -> str:
-    return f"{repair_id}:delegation:{sequence}"
+def message_id(repair_id: str, sequence: int, round: int = 0) -> str:
+    return f"{repair_id}:delegation:" + (f"{round}:" if round else "") + str(sequence)
 
 
 class DelegationActivities:
@@ -27,4 +27,4 @@ class DelegationActivities:
         """`repairs.delegation.v1`; the message id (repair, sequence) makes a retry a no-op."""
         await self.bus.publish_event(
             REPAIR_DELEGATION, RepairDelegationStep(**asdict(progress)),
-            msg_id=message_id(progress.repair_id, progress.sequence))
+            msg_id=message_id(progress.repair_id, progress.sequence, progress.round))

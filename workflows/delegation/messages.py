@@ -19,9 +19,10 @@ ESCALATION_SECONDS = 3600  # the parent's defaults (LifecyclePolicy)
 ESCALATION_SECONDS_EMERGENCY = 15 * 60
 
 
-def workflow_id(repair_id: str) -> str:
-    """One delegation per repair (its events' message ids count on it)."""
-    return f"delegation-{repair_id}"
+def workflow_id(repair_id: str, round: int = 0) -> str:
+    """The repair's delegation; a rework after the liable party's repair is a new round
+    (its events' message ids count on the pair)."""
+    return f"delegation-{repair_id}" + (f"-{round}" if round else "")
 
 
 class LiableParty:
@@ -63,6 +64,7 @@ class DelegationInput:
         "duty_leader", "engineering_manager", "property_director"])
     escalation_seconds: int | None = None
     summary: str = ""  # what the notice says: place, defect, ticket
+    round: int = 0  # 0 the first handover; n after the owner's n-th rejection of the work
 
     def attend_within(self) -> int:
         if self.attend_seconds is not None:
@@ -186,6 +188,20 @@ class DelegationResult:
     back_charge: BackCharge | None
     late: bool = False
     emergency_measures: list[EmergencyMeasure] = field(default_factory=list)
+    repaired_by: str | None = None
+    work_done: str | None = None
+
+
+@dataclass
+class DelegationNews:
+    """What the parent repair is told (signal `delegation_step`): the liable party attended,
+    or its deadline expired."""
+
+    kind: str  # attended, expired
+    at: datetime
+    by: str | None
+    detail: str
+    late: bool = False
 
 
 @dataclass
@@ -205,6 +221,7 @@ class DelegationProgress:
     late: bool = False
     escalation_role: str | None = None
     other_party: str | None = None
+    round: int = 0
 
 
 class RepairDelegationStep(Contract):
@@ -223,3 +240,4 @@ class RepairDelegationStep(Contract):
     late: bool = False
     escalation_role: str | None = None
     other_party: str | None = None
+    round: int = 0

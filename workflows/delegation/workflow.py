@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         Attendance,
         BackCharge,
         DelegationInput,
+        DelegationNews,
         DelegationProgress,
         DelegationResult,
         DelegationState,
@@ -48,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
 
 # Who withdraws when the parent cancels the child.
 THE_REPAIR = "repair workflow"
+# The steps the parent repair is signalled.
+TOLD_TO_THE_REPAIR = ("attended", "expired")
 
 
 @workflow.defn
@@ -88,7 +91,9 @@ class DelegationWorkflow:
             attended_at=self._attendance.at if self._attendance else None,
             repaired_at=self._repaired.at if self._repaired else None,
             back_charge=self._back_charge, late=self._late,
-            emergency_measures=list(self._measures))
+            emergency_measures=list(self._measures),
+            repaired_by=self._repaired.by if self._repaired else None,
+            work_done=self._repaired.work_done if self._repaired else None)
 
     def _finished(self) -> bool:
         return self._status in Status.FINISHED
@@ -273,15 +278,26 @@ class DelegationWorkflow:
             sequence=self._sequence, status=self._status, kind=kind, at=now, by=by,
             detail=detail, liable_party=delegation.liable_party,
             liable_party_name=delegation.liable_party_name, late=self._late,
-            escalation_role=escalation_role, other_party=other_party))
+            escalation_role=escalation_role, other_party=other_party,
+            round=delegation.round))
 
     async def _publish_in_order(self) -> None:
-        """One event at a time, oldest first: consumers see the steps in order."""
+        """One event at a time, oldest first: consumers see the steps in order. The parent
+        repair hears of the attendance and the expiry."""
         while True:
             await workflow.wait_condition(lambda: bool(self._outbox))
+            step = self._outbox[0]
             await workflow.execute_activity_method(
-                DelegationActivities.publish_delegation_step, self._outbox[0],
+                DelegationActivities.publish_delegation_step, step,
                 start_to_close_timeout=timedelta(seconds=30))
+            parent = workflow.info().parent
+            if parent is not None and step.kind in TOLD_TO_THE_REPAIR:
+                try:
+                    await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                        "delegation_step", DelegationNews(step.kind, step.at, step.by,
+                                                          step.detail, step.late))
+                except Exception:  # noqa: BLE001 - the repair ended: nobody to tell
+                    workflow.logger.info("the repair %s has ended", parent.workflow_id)
             self._outbox.pop(0)
 
 

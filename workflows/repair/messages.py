@@ -19,6 +19,7 @@ class Status:
     REPORTED = "reported"  # 已受理
     OFFERED = "offered"  # 已派单, waiting for the technician to accept
     UNASSIGNED = "unassigned"  # nobody could be offered the repair yet
+    DELEGATED = "delegated"  # 已转责任方: the liable party is to attend and repair
     ACCEPTED = "accepted"  # 已接单
     ARRIVED = "arrived"  # 已到场
     DIAGNOSED = "diagnosed"  # 已诊断
@@ -52,6 +53,8 @@ class LifecyclePolicy:
     negotiate_seconds: int = 1800  # the housekeeper's negotiation of a disputed quote
     waiver_approve_seconds: int = 86400
     director_limit_fen: int = 50_000  # waivers under 500 yuan: the property director
+    delegate_attend_seconds: int = 86400  # the liable party attends within 24 h (002 篇5)
+    delegate_attend_seconds_emergency: int = 0  # at once (Order 80 Art. 9)
 
 
 @dataclass
@@ -157,6 +160,8 @@ class Diagnosis:
     needs_appraisal: bool = False  # a hard case for the technical department (技术部鉴定)
     at: datetime | None = None
     quote: Quote | None = None  # for a paid repair, priced from the standard items
+    # Cannot be fixed on site: the liable party is to repair it (转开发商/厂家处理).
+    hand_over: bool = False
 
 
 @dataclass
@@ -178,6 +183,8 @@ class OwnerAcceptance:
     signed_by: str
     reason: str | None = None
     at: datetime | None = None
+    # A rework by another technician (the dispatcher's call when the owner asks for one).
+    another_technician: bool = False
 
 
 @dataclass
@@ -257,6 +264,8 @@ class RepairState:
     escalations: list[Escalated] = field(default_factory=list)
     pauses: list[PausedSpan] = field(default_factory=list)
     timeline: list[Step] = field(default_factory=list)
+    delegation_id: str | None = None  # the DelegationWorkflow of the liable party, if any
+    liable_party_name: str | None = None
 
 
 @dataclass

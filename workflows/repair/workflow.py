@@ -22,12 +22,16 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
+from temporalio.workflow import ParentClosePolicy
 
 from workflows.timers import wait_until
 
 # Passed through: the messages' datetime hints must be the real class, not the sandbox's.
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
+    from workflows.delegation.messages import DelegationInput, DelegationNews, DelegationResult
+    from workflows.delegation.messages import workflow_id as delegation_id
+    from workflows.delegation.workflow import DelegationWorkflow
     from workflows.repair.activities import RepairActivities
     from workflows.repair.messages import (
         Accept,
@@ -66,6 +70,9 @@ TECHNICAL_DEPARTMENT = "technical_department"
 QUOTE_DECISIONS = ("accept", "refuse", "dispute")
 # Who may approve a fee waiver (减免审批), lowest first: the amount decides the first allowed.
 APPROVERS = ("property_director", "company_leader")
+# Patches (workflow.patched): histories recorded before them replay the old behaviour.
+HAND_OVER = "hand-over-to-the-liable-party"
+ANOTHER_TECHNICIAN = "rework-by-another-technician"
 _QUICK = {"start_to_close_timeout": timedelta(seconds=30),
           "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 
@@ -98,6 +105,11 @@ class RepairWorkflow:
         self._waiver_approver: str | None = None
         self._approve_by: datetime | None = None
         self._reworks = 0
+        self._hand_over = False  # the liable party is to repair next (转责任方)
+        self._own_work = False  # a delegation ended unrepaired: the property's team does it
+        self._rounds = 0  # delegations started
+        self._delegation_id: str | None = None
+        self._liable_party_name: str | None = None
         self._escalations: list[Escalated] = []
         self._pauses: list[PausedSpan] = []
         self._timeline: list[Step] = []
@@ -119,13 +131,19 @@ class RepairWorkflow:
                     lambda: self._completion is not None or self._finished())
         await self._decide_warranty()
         while not self._finished():
-            self._watch("arrive_by", lambda: self._arrive_by,
-                        lambda: self._arrival is not None or self._finished())
-            await self._dispatch()
+            if self._hand_over:
+                if not await self._delegate():
+                    continue  # the property's own team takes it on: dispatch it
+            else:
+                self._watch("arrive_by", lambda: self._arrive_by,
+                            lambda: self._arrival is not None or self._finished())
+                await self._dispatch()
             await workflow.wait_condition(
-                lambda: self._acceptance is not None or self._finished())
+                lambda: self._acceptance is not None or self._finished() or self._hand_over)
             if self._finished():
                 break
+            if self._acceptance is None:
+                continue  # the diagnosis found the liable party: hand it over
             assert self._acceptance is not None
             if self._acceptance.accepted:
                 self._set_status(Status.CLOSED)
@@ -165,6 +183,89 @@ class RepairWorkflow:
         workflow.upsert_search_attributes([sa.WARRANTY_OUTCOME.value_set(outcome)])
         self._step("warranty_decided", None, f"{outcome}: "
                    f"{self._warranty.get('explanation_en', '')}"[:1000])
+        if self._diagnosis is None and self._warranty.get("liability_confirmed"):
+            self._consider_hand_over()  # the liable party is known from the report alone
+
+    def _consider_hand_over(self) -> bool:
+        """Hand the repair to its liable party (转开发商/厂家处理) if the decision names one:
+        at the report when liability is certain, else when the technician finds on site
+        that he cannot fix it (001 §4.5.4: what can be fixed on site is fixed there)."""
+        if self._outcome != "delegated" or self._own_work or not workflow.patched(HAND_OVER):
+            return False
+        self._hand_over = True
+        return True
+
+    async def _delegate(self) -> bool:
+        """Hand the repair to its liable party and follow its `DelegationWorkflow` (the
+        attend deadline, reminders and escalation are the child's). True when the liable
+        party repaired it (the owner's acceptance follows); False when the property's own
+        team takes it on: another party at the liable party's cost, or withdrawn."""
+        repair, decision = self._repair, self._warranty
+        assert repair is not None and decision is not None
+        self._hand_over = False
+        party = decision["liable_party"]
+        name = decision.get("liable_party_name") or party
+        round_, self._rounds = self._rounds, self._rounds + 1
+        policy = repair.policy
+        attend = (policy.delegate_attend_seconds_emergency if repair.emergency
+                  else policy.delegate_attend_seconds)
+        self._offer = None
+        self._set_status(Status.DELEGATED)  # our technicians' actions are refused from now
+        if self._technician_id is not None:  # ours leaves it to the liable party
+            self._technician_id = None
+            await workflow.execute_activity_method(
+                RepairActivities.release_offers, self._last, **_QUICK)
+        child = await workflow.start_child_workflow(
+            DelegationWorkflow.run, DelegationInput(
+                repair_id=repair.repair_id, project=repair.project, liable_party=party,
+                liable_party_name=name, emergency=repair.emergency, attend_seconds=attend,
+                escalation_chain=list(policy.escalation_chain),
+                escalation_seconds=(policy.emergency_escalation_seconds if repair.emergency
+                                    else policy.escalation_seconds),
+                summary=f"{repair.ticket} {repair.building} "
+                        f"{repair.unit or repair.common_area} {repair.category}",
+                round=round_),
+            id=delegation_id(repair.repair_id, round_),
+            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL)
+        # Named once started, so that whoever reads it can act on the child at once.
+        self._delegation_id, self._liable_party_name = child.id, name
+        # The liable party's attend deadline stands for the arrival (the child watches it).
+        self._arrive_by = workflow.now() + timedelta(seconds=attend)
+        workflow.upsert_search_attributes([sa.ASSIGNEE.value_set(name[:100])])
+        self._step("delegated", None, f"handed to the {party} {name}"
+                   + (f", round {round_ + 1}" if round_ else "") + ", to attend by "
+                   f"{self._arrive_by.isoformat()} ({child.id})")
+        await workflow.wait_condition(lambda: child.done() or self._finished())
+        if not child.done():
+            child.cancel()  # the repair was cancelled: the child records its withdrawal
+        result: DelegationResult = await child
+        if self._finished():
+            return False
+        late = " (late)" if result.late else ""
+        if result.outcome == "repaired":
+            self._completion = Completion(technician_id=name, work_done=result.work_done or "",
+                                          at=result.repaired_at)
+            self._set_status(Status.COMPLETED)
+            self._step("completed", result.repaired_by, f"{name}{late}: {result.work_done}")
+            return True
+        self._own_work = True
+        self._arrival = self._completion = None
+        self._arrive_by = workflow.now() + self._visit_span()
+        if result.back_charge is not None:
+            charge = result.back_charge
+            self._step("back_charged", charge.assigned_by, f"{charge.other_party} repairs at "
+                       f"the cost of {name}: {charge.reason}; dispatched again")
+        else:
+            self._step("delegation_withdrawn", None, f"{name} will not repair it: the "
+                       "property's own team does, dispatched again")
+        return False
+
+    def _visit_span(self) -> timedelta:
+        """A new visit's arrival span (a rework, a repair taken back from the liable party)."""
+        repair = self._repair
+        assert repair is not None
+        return timedelta(seconds=(repair.policy.arrive_seconds_emergency if repair.emergency
+                                  else repair.policy.arrive_seconds_outside_hours))
 
     async def _dispatch(self) -> None:
         """Offer the repair until someone accepts it (or it is cancelled)."""
@@ -235,12 +336,25 @@ class RepairWorkflow:
         repair = self._repair
         assert repair is not None
         self._reworks += 1
-        self._arrive_by = workflow.now() + timedelta(seconds=(
-            repair.policy.arrive_seconds_emergency if repair.emergency
-            else repair.policy.arrive_seconds_outside_hours))
+        self._arrive_by = workflow.now() + self._visit_span()
         self._arrival = self._diagnosis = self._completion = self._acceptance = None
-        self._set_status(Status.ACCEPTED)  # back to the same technician, with a new deadline
-        self._step("rework", rejection.signed_by, f"rework {self._reworks}: {rejection.reason}")
+        if self._delegation_id is not None and not self._own_work:
+            self._hand_over = True  # the liable party's work: it comes back to redo it
+            who = f"back to {self._liable_party_name}"
+            self._set_status(Status.DELEGATED)
+        elif rejection.another_technician and workflow.patched(ANOTHER_TECHNICIAN):
+            self._technician_id = None  # dispatched afresh, to someone not tried yet
+            workflow.upsert_search_attributes([sa.ASSIGNEE.value_set("")])
+            who = "to another technician"
+            self._set_status(Status.UNASSIGNED)
+        else:
+            self._set_status(Status.ACCEPTED)  # back to the same technician
+            who = "to the same technician"
+        self._step("rework", rejection.signed_by,
+                   f"rework {self._reworks}, {who}: {rejection.reason}")
+        if self._status == Status.UNASSIGNED:  # the previous technician's order is closed
+            await workflow.execute_activity_method(
+                RepairActivities.release_offers, self._last, **_QUICK)
         if self._reworks > repair.policy.rework_limit:
             # Past the limit the technical department appraises the defect (000 §4.3).
             self._escalate("rework_limit", TECHNICAL_DEPARTMENT, self._reworks)
@@ -300,6 +414,17 @@ class RepairWorkflow:
 
     def _paused(self) -> bool:
         return bool(self._pauses) and self._pauses[-1].ended_at is None
+
+    @workflow.signal
+    def delegation_step(self, news: DelegationNews) -> None:
+        """The child's attendance or expiry: the parent's timeline and its overdue flag (the
+        child escalates; the parent only marks the repair overdue)."""
+        if news.kind == "expired" and "attend_by" not in self._overdue:
+            self._overdue.add("attend_by")
+            self._refresh_overdue()
+            self._step("overdue", None, f"attend_by passed: {news.detail}")
+        elif news.kind == "attended":
+            self._step("liable_party_attended", news.by, news.detail)
 
     # --- people's actions -----------------------------------------------------------------
 
@@ -374,6 +499,10 @@ class RepairWorkflow:
                 await self._decide_warranty()
             finally:
                 self._deciding = False
+        if diagnosis.hand_over and not self._consider_hand_over():
+            why = ("the liable party did not repair it before" if self._own_work else
+                   f"the warranty decision ({self._outcome}) names nobody to hand it to")
+            self._step("not_handed_over", diagnosis.technician_id, f"{why}: it stays ours")
         if diagnosis.quote is not None and self._chargeable():
             self._offer_quote(diagnosis.quote)
         return self.state()
@@ -630,7 +759,8 @@ class RepairWorkflow:
             quote=self._quote, quote_state=self._quote_state, waiver=self._waiver,
             waiver_approver=self._waiver_approver,
             escalations=list(self._escalations), pauses=list(self._pauses),
-            timeline=list(self._timeline),
+            timeline=list(self._timeline), delegation_id=self._delegation_id,
+            liable_party_name=self._liable_party_name,
         )
 
     def _set_status(self, status: str) -> None:
