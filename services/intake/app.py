@@ -24,6 +24,7 @@ from services.intake import (
     photo_endpoints,
     problems,
     registry_endpoints,
+    service_item_endpoints,
     webhooks,
 )
 from services.intake.auth import ProjectDirectory, RateLimits, authorize
@@ -119,7 +120,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     # Every other route needs an API key, whether or not its handler asks who is calling.
     keyed = [Depends(authorize)]
     for module in (endpoints, lifecycle_endpoints, delegation_endpoints, registry_endpoints,
-                   dispatch_endpoints, photo_endpoints, webhooks):
+                   service_item_endpoints, dispatch_endpoints, photo_endpoints, webhooks):
         app.include_router(module.router, dependencies=keyed)
     openapi.document(app)
     return app

@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.common.errors import Rejection, ServiceUnavailable
 from services.common.registry_contracts import Cause
-from services.intake import repository
+from services.intake import pricing, repository
 from services.intake.auth import Authorized, Caller
 from services.intake.endpoints import Rt, visible_repair
 from services.intake.models import Repair
@@ -38,7 +38,6 @@ from workflows.repair.messages import (
     Pause,
     Quote,
     QuoteDecision,
-    QuoteLine,
     RepairState,
     Reschedule,
     Resume,
@@ -105,20 +104,39 @@ class ArriveIn(Action):
 
 
 class QuoteLineIn(Action):
-    """One standard service item (常规服务项目) of the project's price list."""
+    """One line of a quote: an item of the project's standard service items (常规服务项目表,
+    `/v1/projects/{project}/service-items`) by its code, which gives the name and unit
+    price; or `OFF-LIST`, work outside the table, with its name and the unit price agreed
+    with the owner. A project without a table needs every line's name and unit price."""
 
-    code: str = Field(min_length=1, max_length=32, examples=["PL-01"],
-                      description="The item's code in the standard service items.")
-    name: str = Field(min_length=1, max_length=100, examples=["更换角阀"])
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"code": "PL-01", "quantity": 2},
+        {"code": "OFF-LIST", "name": "更换浴霸（业主自购）安装", "quantity": 1,
+         "unit_price_fen": 12000}]})
+    code: str = Field(min_length=1, max_length=32, examples=["PL-01", "OFF-LIST"],
+                      description="The item's code in the standard service items, or "
+                                  "`OFF-LIST` for work outside them.")
+    name: str | None = Field(None, min_length=1, max_length=100, examples=["更换角阀"],
+                             description="Taken from the table for its items; required for "
+                                         "`OFF-LIST` and where the project has no table.")
     quantity: int = Field(strict=True, ge=1, le=1000, examples=[2])
-    unit_price_fen: Fen = Field(examples=[3500], description="The unit price in fen (分): "
-                                                             "3500 is 35.00 yuan.")
+    unit_price_fen: Fen | None = Field(None, examples=[3500], description=(
+        "The unit price in fen (分): 3500 is 35.00 yuan. Taken from the table for its items "
+        "(one given must be the table's); required for `OFF-LIST` and where the project has "
+        "no table."))
 
 
-QUOTE_EXAMPLE = {
+QUOTE_EXAMPLE = {"lines": [{"code": "PL-01", "quantity": 2}, {"code": "PL-09", "quantity": 1}],
+                 "by": "T-SH-02"}
+PRICED_QUOTE = {
     "lines": [
         {"code": "PL-01", "name": "更换角阀", "quantity": 2, "unit_price_fen": 3500},
         {"code": "PL-09", "name": "疏通下水管道", "quantity": 1, "unit_price_fen": 8000}],
+    "by": "T-SH-02"}
+OFF_LIST_QUOTE = {
+    "lines": [{"code": "PL-01", "quantity": 1},
+              {"code": "OFF-LIST", "name": "更换浴霸（业主自购）安装", "quantity": 1,
+               "unit_price_fen": 12000}],
     "by": "T-SH-02"}
 
 
@@ -126,7 +144,7 @@ class QuoteIn(Action):
     """A paid repair's price (有偿维修报价), from the project's standard service items; the
     owner must accept it (or a fee waiver be approved) before the work is completed."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [QUOTE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [QUOTE_EXAMPLE, OFF_LIST_QUOTE]})
     lines: list[QuoteLineIn] = Field(min_length=1, max_length=50)
     by: By
 
@@ -148,8 +166,9 @@ class DiagnoseIn(Action):
     needs_appraisal: bool = Field(False, description="A hard case for the technical "
                                                      "department (技术部鉴定).")
     quote: QuoteIn | None = Field(None, description="For a paid repair (the owner's misuse, "
-                                                    "renovation...): the price to agree. "
-                                                    "Ignored when the repair is free.")
+                                                    "renovation...): the price to agree, "
+                                                    "priced as `quote` prices it. Ignored "
+                                                    "when the repair is free.")
     hand_over: bool = Field(False, description=(
         "It cannot be fixed on site: hand it to the liable party the warranty decision "
         "names (转开发商/厂家处理); the repair is then `delegated` and followed at "
@@ -309,7 +328,7 @@ PROGRESS_EXAMPLE = {
 }
 QUOTED_EXAMPLE = {
     **PROGRESS_EXAMPLE, "status": "waiver_pending", "warranty_outcome": "chargeable",
-    "quote": {**QUOTE_EXAMPLE, "total_fen": 15000}, "quote_state": "quoted",
+    "quote": {**PRICED_QUOTE, "total_fen": 15000}, "quote_state": "quoted",
     "waiver": {"amount_fen": 8000, "reason": "老业主，保修期刚过，疏通费用予以减免",
                "by": "管家 赵敏"},
     "waiver_approver": "property_director",
@@ -383,10 +402,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                          "with the reason), or its workflow is still starting "
                          "(`not_started`: retry in a moment)."},
 }
+PRICING_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    422: {"description": "The request is malformed, or a quote line is not priced by the "
+                         "rules: a code not in the project's standard service items "
+                         "(`unknown_service_item`, field `lines[i].code`), a unit price other "
+                         "than the table's (`not_the_standard_price`), or a name or unit "
+                         "price missing where the line needs one (`price_required`: an "
+                         "`OFF-LIST` line, or a project without a table)."},
+}
 
 
-def _action(summary: str) -> dict[str, Any]:
-    return {"response_model": RepairProgress, "summary": summary, "responses": ERRORS}
+def _action(summary: str, responses: dict[int | str, dict[str, Any]] = ERRORS
+            ) -> dict[str, Any]:
+    return {"response_model": RepairProgress, "summary": summary, "responses": responses}
 
 
 @router.get("/v1/repairs/{repair_id}/progress", response_model=RepairProgress,
@@ -432,25 +461,35 @@ async def arrive(repair_id: RepairId, body: ArriveIn, rt: Rt, caller: Authorized
 
 
 @router.post("/v1/repairs/{repair_id}/diagnose",
-             **_action("The cause and the repair plan (诊断)"))
+             **_action("The cause and the repair plan (诊断)", PRICING_ERRORS))
 async def diagnose(repair_id: RepairId, body: DiagnoseIn, rt: Rt, caller: Authorized
                    ) -> RepairProgress:
     """After arrival; a cause other than the one assumed decides the warranty again. With
-    a quote, a repair the owner pays for is then `quoted`."""
-    return await _act(rt, caller, repair_id, RepairWorkflow.diagnose, Diagnosis(
+    a quote, a repair the owner pays for is then `quoted`; the quote is priced as `quote`
+    prices it (its fields are `quote.lines[i]...`)."""
+    repair = await visible(rt, caller, repair_id)
+    priced = (await price_quote(rt, repair, body.quote, field="quote.lines")
+              if body.quote else None)
+    return await _update(repair, rt, RepairWorkflow.diagnose, Diagnosis(
         technician_id=body.technician_id, cause=body.cause.value, plan=body.plan,
         materials=list(body.materials), needs_appraisal=body.needs_appraisal,
-        at=body.at or _now(), quote=_quote(body.quote) if body.quote else None,
-        hand_over=body.hand_over))
+        at=body.at or _now(), quote=priced, hand_over=body.hand_over))
 
 
 @router.post("/v1/repairs/{repair_id}/quote",
-             **_action("Quote a paid repair from the standard items (报价)"))
+             **_action("Quote a paid repair from the standard items (报价)", PRICING_ERRORS))
 async def quote(repair_id: RepairId, body: QuoteIn, rt: Rt, caller: Authorized
                 ) -> RepairProgress:
     """When the repair is `diagnosed` and the owner pays (the warranty decision says
-    chargeable); the repair is then `quoted` and waits for the owner's decision."""
-    return await _act(rt, caller, repair_id, RepairWorkflow.quote, _quote(body))
+    chargeable); the repair is then `quoted` and waits for the owner's decision.
+
+    Where the project has standard service items (`/v1/projects/{project}/service-items`)
+    a line gives an item's `code` and `quantity`, and gets the item's name and unit price;
+    a unit price given must be the table's. Work outside the table is a line with code
+    `OFF-LIST`, its name and the unit price the maintenance supervisor agreed with the
+    owner. Where the project has no table, every line gives its name and unit price."""
+    repair = await visible(rt, caller, repair_id)
+    return await _update(repair, rt, RepairWorkflow.quote, await price_quote(rt, repair, body))
 
 
 @router.post("/v1/repairs/{repair_id}/quote-decision",
@@ -554,10 +593,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _quote(body: QuoteIn) -> Quote:
-    return Quote(lines=[QuoteLine(code=line.code, name=line.name, quantity=line.quantity,
-                                  unit_price_fen=line.unit_price_fen) for line in body.lines],
-                 by=body.by)
+async def price_quote(rt: Rt, repair: Repair, body: QuoteIn, *, field: str = "lines"
+                      ) -> Quote:
+    """The quote priced from the repair's project's standard service items (pricing.py)."""
+    async with rt.sessions() as session:
+        items = await repository.service_items(session=session, project=repair.project)
+    table = {item.code: pricing.StandardItem(name=item.name, unit_price_fen=item.unit_price_fen)
+             for item in items}
+    return pricing.price(project=repair.project, lines=body.lines, by=body.by, table=table,
+                         field=field)
 
 
 async def visible(rt: Rt, caller: Caller, repair_id: str) -> Repair:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -123,6 +124,24 @@ class ProjectIntakeSettings(Base):
     project: Mapped[str] = mapped_column(String(32), primary_key=True)
     duplicate_window_hours: Mapped[int] = mapped_column(Integer)
     service_levels: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class ServiceItem(Base):
+    """One of a project's standard service items (常规服务项目表): what a paid repair is
+    quoted from, with its unit (个, 次, 米, 平方米...) and its price in fen (分)."""
+
+    __tablename__ = "service_items"
+    __table_args__ = (
+        CheckConstraint("unit_price_fen >= 0", name="service_items_price_not_negative"),
+    )
+    project: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(16))
+    unit_price_fen: Mapped[int] = mapped_column(Integer)
+    trade: Mapped[str | None] = mapped_column(String(32))
+    # When the item last changed (a replacement that leaves it as it was keeps the time).
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TicketCounter(Base):

@@ -71,7 +71,11 @@ repair's live state (`GET /v1/repairs/{repair_id}/progress` shows it too); what 
 does not allow is 409 `action_refused` with the reason in `detail`. Right after the report
 the repair's workflow may still be starting: 409 `not_started`, retry in a moment. A
 project's deadlines, offer time, rework limit and escalation chain are its service levels:
-`PUT /v1/projects/{project}/service-levels`.
+`PUT /v1/projects/{project}/service-levels`. A paid repair is quoted (`quote`, or with
+`diagnose`) from the project's standard service items (常规服务项目表,
+`PUT /v1/projects/{project}/service-items`): a line gives an item's `code` and `quantity`
+and gets its name and price; work outside the table is `OFF-LIST` with its `name` and the
+agreed `unit_price_fen`.
 
 ## Receiving updates: webhooks
 Instead of polling, register a URL with `POST /v1/webhooks` (under *webhooks*): it receives

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from services.intake.models import (
     Repair,
     RepairCall,
     RepairStep,
+    ServiceItem,
     TicketCounter,
 )
 from workflows.repair.messages import Status
@@ -106,6 +108,35 @@ async def put_service_levels(*, session: AsyncSession, project: str,
         service_levels=document)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=["project"], set_={"service_levels": document}))
+
+
+async def service_items(*, session: AsyncSession, project: str) -> list[ServiceItem]:
+    """The project's standard service items (常规服务项目表) by code; empty: it has none."""
+    query = (select(ServiceItem).where(ServiceItem.project == project)
+             .order_by(ServiceItem.code).execution_options(populate_existing=True))
+    return list((await session.scalars(query)).all())
+
+
+async def replace_service_items(*, session: AsyncSession, project: str,
+                                items: Sequence[Mapping[str, Any]], now: datetime
+                                ) -> list[ServiceItem]:
+    """Make `items` (code, name, unit, unit_price_fen, trade) the project's whole table; an
+    item left as it was keeps its `updated_at`. Replacements of one project go one at a
+    time."""
+    await lock(session=session, key=f"service-items|{project}")
+    fields = ("name", "unit", "unit_price_fen", "trade")
+    before = {item.code: ([getattr(item, f) for f in fields], item.updated_at)
+              for item in await service_items(session=session, project=project)}
+    await session.execute(delete(ServiceItem).where(ServiceItem.project == project))
+    rows = []
+    for item in items:
+        values = {f: item.get(f) for f in fields}
+        old_values, old_time = before.get(item["code"], (None, now))
+        rows.append({"project": project, "code": item["code"], **values,
+                     "updated_at": old_time if list(values.values()) == old_values else now})
+    if rows:
+        await session.execute(insert(ServiceItem), rows)
+    return await service_items(session=session, project=project)
 
 
 async def open_repair_of_place(

@@ -1,14 +1,15 @@
 """Demo data for a first look: loaded once into each service's own tables.
 
 The registry goes to warranty's tables; teams, technicians, working hours and rosters to
-dispatch's. The demo's on-call rota is a rule ("this technician covers every hour outside
-working hours"), expanded here into dated shifts from yesterday to eight weeks ahead, so
-that any moment of a demo week has someone on call.
+dispatch's; the projects' standard service items (常规服务项目表) to intake's. The demo's
+on-call rota is a rule ("this technician covers every hour outside working hours"),
+expanded here into dated shifts from yesterday to eight weeks ahead, so that any moment of
+a demo week has someone on call.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,8 @@ from services.common.dispatch_contracts import (
 )
 from services.common.registry_contracts import GroupIn
 from services.dispatch import repository as dispatch
+from services.intake import repository as intake
+from services.intake.service_item_endpoints import ServiceItemIn
 from services.warranty import repository as registry
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "demo.yaml"
@@ -47,6 +50,7 @@ class DemoData(BaseModel):
     hours: list[ProjectHoursIn]
     on_call_rota: list[RotaRule]
     duty_leaders: list[RotaRule]
+    service_items: dict[str, list[ServiceItemIn]]  # by project
 
 
 def read_demo(path: Path = DEMO_FILE) -> DemoData:
@@ -88,8 +92,8 @@ def _outside_hours(technician: str, day: date, hours: ProjectHoursIn) -> list[On
 
 async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = False,
                     today: date | None = None) -> bool:
-    """Load the demo registry, teams, technicians and rosters unless a registry exists;
-    True if loaded."""
+    """Load the demo registry, teams, technicians, rosters and service items unless a
+    registry exists; True if loaded."""
     demo = read_demo(path)
     today = today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
     engine = make_engine(database_url, pool_size=1)
@@ -108,6 +112,10 @@ async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = 
                 await dispatch.put_hours(session=session, hours=hours)
             for roster in rosters(demo, today):
                 await dispatch.replace_roster(session=session, roster=roster)
+            for project, items in demo.service_items.items():
+                await intake.replace_service_items(
+                    session=session, project=project, now=datetime.now(UTC),
+                    items=[item.model_dump(mode="json") for item in items])
         return True
     finally:
         await engine.dispose()

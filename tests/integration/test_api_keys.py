@@ -118,8 +118,11 @@ async def shared(stack: Stack) -> dict:
     roster = (await stack.api.get("/v1/teams/SH-ENG/roster")).json()
     webhook = (await stack.api.post("/v1/webhooks", json={"url": "https://crm.example.com/hx"},
                                     headers=await stack.key(group="HX"))).json()
+    service_items = (await stack.api.get("/v1/projects/SH-LJ/service-items")).json()
+    assert service_items["items"], service_items  # the demo's table
     return {"repair": repair, "photo": photo, "offer": offer, "project": project,
-            "team": team, "technician": technician, "roster": roster, "webhook": webhook}
+            "team": team, "technician": technician, "roster": roster, "webhook": webhook,
+            "service_items": service_items}
 
 
 def probes(d: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
@@ -183,6 +186,11 @@ def probes(d: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
                 "dispatching": {"offer_minutes": 1}}}),
         ("get", "/v1/projects/{project}/service-levels"): (
             "GET", "/v1/projects/SH-LJ/service-levels", {}),
+        ("put", "/v1/projects/{project}/service-items"): (
+            "PUT", "/v1/projects/SH-LJ/service-items", {"json": {"items": [
+                {"code": "PL-01", "name": "更换角阀", "unit": "个", "unit_price_fen": 1}]}}),
+        ("get", "/v1/projects/{project}/service-items"): (
+            "GET", "/v1/projects/SH-LJ/service-items", {}),
         ("get", "/v1/repairs/{repair_id}/progress"): ("GET", f"/v1/repairs/{r}/progress", {}),
         **{("post", f"/v1/repairs/{{repair_id}}/{action}"): (
             "POST", f"/v1/repairs/{r}/{action}", {"json": body})
@@ -266,6 +274,8 @@ async def test_a_key_never_reads_or_writes_data_outside_its_scope(stack: Stack, 
     assert not any(step.by == INTRUDER for step in state.timeline)
     levels = (await stack.api.get("/v1/projects/SH-LJ/service-levels")).json()
     assert levels["dispatching"]["offer_minutes"] == 5
+    assert (await stack.api.get("/v1/projects/SH-LJ/service-items")).json() == shared[
+        "service_items"]
     assert (await stack.api.get("/v1/projects/SH-LJ")).json() == shared["project"]
     assert (await stack.api.get("/v1/projects/SH-LJ/intake")).json()[
         "duplicate_window_hours"] == 72
