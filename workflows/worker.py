@@ -18,6 +18,8 @@ from workflows.delegation.activities import DelegationActivities
 from workflows.delegation.workflow import DelegationWorkflow
 from workflows.repair.activities import RepairActivities
 from workflows.repair.workflow import RepairWorkflow
+from workflows.return_visit.activities import ReturnVisitActivities
+from workflows.return_visit.workflow import ReturnVisitWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -32,13 +34,15 @@ def build_worker(client: Client, bus: Bus, settings: WorkerSettings, **options: 
     """The worker; `options` go to temporalio's Worker (tests use them)."""
     activities = RepairActivities(bus)
     delegation = DelegationActivities(bus)
+    visits = ReturnVisitActivities(bus)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[RepairWorkflow, DelegationWorkflow],
+        workflows=[RepairWorkflow, DelegationWorkflow, ReturnVisitWorkflow],
         activities=[activities.announce_overdue, activities.determine_warranty,
                     activities.offer, activities.answer_offer, activities.publish_progress,
-                    activities.release_offers, delegation.publish_delegation_step],
+                    activities.release_offers, delegation.publish_delegation_step,
+                    visits.check_visit],
         max_concurrent_workflow_task_polls=settings.worker_pollers,
         max_concurrent_activity_task_polls=settings.worker_pollers,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_tasks,

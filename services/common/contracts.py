@@ -16,6 +16,7 @@ STREAMS: dict[str, list[str]] = {
     # Named one by one: "dispatch.>" would also swallow dispatch's request subjects.
     "DISPATCH": ["dispatch.assigned.v1", "dispatch.accepted.v1", "dispatch.declined.v1",
                  "dispatch.timed_out.v1"],
+    "FOLLOWUP": ["followup.events.>"],  # not "followup.>": its request subjects live there
 }
 
 REPAIR_REPORTED = "repairs.reported.v1"

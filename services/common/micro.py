@@ -75,20 +75,25 @@ async def micro_service(
     name: str,
     version: str,
     description: str,
-    build: Callable[[Service, Bus, AsyncExitStack], Awaitable[None]],
+    build: Callable[[Service, Bus, AsyncExitStack],
+                    Awaitable[Callable[[], Awaitable[None]] | None]],
 ) -> AsyncIterator[Service]:
     """A registered, serving `nats.micro` service for the duration of the block.
 
     `build` adds the endpoints and registers its own resources (a database engine...) on
     the stack it is given, which closes only after the service has stopped and the
     connection has drained, so in-flight requests finish with their resources still open.
+    It may return a coroutine function to run first on the way out, before the drain (a
+    JetStream consumer loop to end: its pull subscription would hold the drain up).
     """
     async with AsyncExitStack() as resources, AsyncExitStack() as stack:
         bus = await Bus.connect(bus_url, prefix=prefix, name=name)
         stack.push_async_callback(bus.close)
         service = await add_service(bus.nc, name=name, version=version, description=description)
         stack.push_async_callback(service.stop)
-        await build(service, bus, resources)
+        stop_first = await build(service, bus, resources)
+        if stop_first is not None:
+            stack.push_async_callback(stop_first)
         # The endpoints' subscriptions are buffered on this connection; a round trip makes
         # sure the server has them before anyone is told the service is up.
         await bus.nc.flush()

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.common.settings import to_sqlalchemy_url
 
 # The order matters only for readability of the log; no service depends on another's tables.
-SERVICES_WITH_TABLES = ("intake", "warranty", "dispatch")
+SERVICES_WITH_TABLES = ("intake", "warranty", "dispatch", "followup")
 
 
 def alembic_config(service: str, database_url: str) -> Config:

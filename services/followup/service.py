@@ -1,37 +1,161 @@
 """Entry point of the follow-up service (回访): a `nats.micro` service named
-`repairflow-followup`. It registers for discovery ($SRV.PING/INFO/STATS) now; return visits,
-repeat-defect statistics and planned revisits arrive with their issue."""
+`repairflow-followup`. It follows the repairs' events (a durable JetStream consumer) to
+schedule return visits, starts each chosen visit's `ReturnVisitWorkflow`, and answers the
+visits, results, complaints and statistics commands (see handlers.py)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
+import structlog
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.micro.service import Service
+from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.common.bus import Bus
+from services.common.contracts import (
+    REPAIR_PROGRESSED,
+    REPAIR_REPORTED,
+    RepairProgressed,
+    RepairReported,
+)
+from services.common.db import make_engine, make_sessionmaker
+from services.common.followup_contracts import (
+    FOLLOWUP_SUBJECTS,
+    CheckVisit,
+    GetStatistics,
+    GetVisit,
+    HandleComplaint,
+    ListDueVisits,
+    RecordVisit,
+)
 from services.common.logging import configure_logging
-from services.common.micro import micro_service, serve_until_signalled
+from services.common.micro import json_endpoint, micro_service, serve_until_signalled
 from services.common.settings import CommonSettings
+from services.followup.handlers import FollowupHandlers, NotYet
+from workflows.return_visit.messages import ReturnVisitInput, workflow_id
+from workflows.return_visit.workflow import ReturnVisitWorkflow
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
+CONSUMER = "followup-repairs"
+log = structlog.get_logger(__name__)
 
 
 class FollowupSettings(CommonSettings):
-    pass
+    followup_db_pool_size: int = 5
 
 
-def running(settings: FollowupSettings) -> AbstractAsyncContextManager[Service]:
-    """The service, serving for the duration of an `async with` block."""
+def running(settings: FollowupSettings, temporal: Client | None = None
+            ) -> AbstractAsyncContextManager[Service]:
+    """The service, serving for the duration of an `async with` block; `temporal` is the
+    client that starts visits' workflows (connected from the settings when not given)."""
 
-    async def build(service: Service, bus: Bus, resources: AsyncExitStack) -> None:
-        return None  # no endpoints yet: see the module docstring
+    async def build(service: Service, bus: Bus, resources: AsyncExitStack
+                    ) -> Callable[[], Awaitable[None]]:
+        engine = make_engine(settings.database_url, pool_size=settings.followup_db_pool_size)
+        resources.push_async_callback(engine.dispose)
+        client = temporal or await Client.connect(settings.temporal_address,
+                                                  namespace=settings.temporal_namespace,
+                                                  lazy=True)
+
+        async def start_visit(visit: ReturnVisitInput) -> None:
+            try:
+                await client.start_workflow(
+                    ReturnVisitWorkflow.run, visit, id=workflow_id(visit.visit_id),
+                    task_queue=settings.task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+            except WorkflowAlreadyStartedError:
+                pass  # a redelivered event: the visit's workflow exists (or ran) already
+
+        handlers = FollowupHandlers(make_sessionmaker(engine), bus, start_visit)
+        for name, command in (
+            ("due", ListDueVisits), ("get", GetVisit), ("record", RecordVisit),
+            ("check", CheckVisit), ("handle_complaint", HandleComplaint),
+            ("statistics", GetStatistics),
+        ):
+            group, endpoint = FOLLOWUP_SUBJECTS[name].rsplit(".", 1)
+            await service.add_group(name=bus.subject(group)).add_endpoint(
+                name=endpoint, handler=json_endpoint(command, getattr(handlers, name)))
+        stop = asyncio.Event()
+        follower = asyncio.create_task(follow_repairs(bus=bus, handlers=handlers, stop=stop))
+
+        async def stop_following() -> None:
+            stop.set()
+            await follower
+
+        return stop_following
 
     return micro_service(
         bus_url=settings.nats_url, prefix=settings.nats_prefix, name="repairflow-followup",
         version=VERSION, description="Return visits, repeated-defect control, planned revisits",
         build=build,
     )
+
+
+async def follow_repairs(*, bus: Bus, handlers: FollowupHandlers, stop: asyncio.Event) -> None:
+    """Apply the repairs' reported and status events until `stop`; each is acknowledged
+    after it is applied (at least once; applying one twice changes nothing)."""
+    prefix = bus.subject("")
+    while True:  # the stream may not exist yet (declared by `up` or a deploy step)
+        try:
+            subscription = await bus.js.pull_subscribe(
+                bus.subject(REPAIR_REPORTED), durable=bus.stream(CONSUMER).replace(".", "_"),
+                stream=bus.stream("REPAIRS"),
+                config=ConsumerConfig(
+                    ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
+                    max_deliver=50, ack_wait=30,
+                    filter_subjects=[bus.subject(REPAIR_REPORTED),
+                                     bus.subject(REPAIR_PROGRESSED)]))
+            break
+        except Exception as exc:  # noqa: BLE001 - retried until the stream is there
+            log.warning("follow-up cannot subscribe yet", error=repr(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=2)
+                return
+            except TimeoutError:
+                continue
+    try:
+        while not stop.is_set() and not bus.nc.is_closed:
+            try:
+                messages = await subscription.fetch(batch=50, timeout=1)
+            except (TimeoutError, NatsTimeout):
+                continue
+            except Exception as exc:  # noqa: BLE001 - NATS reconnecting: try again shortly
+                if not stop.is_set():
+                    log.warning("follow-up fetch failed", error=repr(exc))
+                    await asyncio.sleep(1)
+                continue
+            for message in messages:
+                subject = message.subject.removeprefix(prefix)
+                try:
+                    if subject == REPAIR_REPORTED:
+                        await handlers.on_reported(
+                            RepairReported.model_validate_json(message.data))
+                    else:
+                        await handlers.on_progressed(
+                            RepairProgressed.model_validate_json(message.data))
+                except ValidationError:
+                    log.error("unreadable event dropped", subject=message.subject)
+                    await message.term()
+                    continue
+                except NotYet:
+                    await message.nak(delay=1)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - redelivered later
+                    log.warning("follow-up could not apply an event", subject=subject,
+                                error=repr(exc))
+                    await message.nak(delay=2)
+                    continue
+                await message.ack()
+    finally:
+        if not bus.nc.is_closed:
+            await subscription.unsubscribe()
 
 
 def main() -> None:

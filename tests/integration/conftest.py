@@ -14,6 +14,8 @@ from temporalio.client import Client
 from services.common.bus import Bus
 from services.dispatch.service import DispatchSettings
 from services.dispatch.service import running as dispatch_running
+from services.followup.service import FollowupSettings
+from services.followup.service import running as followup_running
 from services.intake.app import IntakeSettings, create_app
 from services.intake.keys import create_key
 from services.warranty.service import WarrantySettings
@@ -42,10 +44,13 @@ class Stack:
 async def stack(
     settings: dict, demo_database: str, bus: Bus, temporal_client: Client
 ) -> AsyncIterator[Stack]:
-    """Warranty, dispatch, the worker and the intake app, all on this test's slice."""
+    """Warranty, dispatch, follow-up, the worker and the intake app, all on this test's
+    slice."""
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(warranty_running(WarrantySettings(**settings)))
         await stack.enter_async_context(dispatch_running(DispatchSettings(**settings)))
+        await stack.enter_async_context(
+            followup_running(FollowupSettings(**settings), temporal=temporal_client))
         await stack.enter_async_context(
             build_worker(temporal_client, bus, WorkerSettings(**settings))
         )

@@ -1,0 +1,1 @@
+"""The return visit's deadlines: remind, late, escalate (回访提醒与超时上报)."""
