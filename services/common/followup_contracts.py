@@ -12,6 +12,8 @@ from pydantic import AwareDatetime, Field
 from services.common.dispatch_contracts import Message, Scoped
 
 FOLLOWUP_SUBJECTS = {
+    "put_policy": "followup.policies.put",
+    "get_policy": "followup.policies.get",
     "due": "followup.visits.due",
     "get": "followup.visits.get",
     "record": "followup.visits.record",
@@ -74,6 +76,23 @@ class Visit(Message):
     late: bool = False
     escalations: list[Escalation] = Field(default_factory=list)
     result: VisitResult | None = None
+
+
+class PutPolicy(Scoped):
+    """Replace a project's follow-up policy (a `FollowupPolicy` document, as JSON)."""
+
+    project: str = Field(min_length=1, max_length=32)
+    policy: dict
+
+
+class GetPolicy(Scoped):
+    project: str = Field(min_length=1, max_length=32)
+
+
+class PolicyView(Message):
+    project: str
+    policy: dict  # the whole FollowupPolicy in force, defaults filled in
+    updated_at: datetime | None
 
 
 class ListDueVisits(Scoped):

@@ -12,10 +12,11 @@ visit (all of them: rate 100 %)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.common.bus import Bus
@@ -30,11 +31,14 @@ from services.common.followup_contracts import (
     Complaint,
     CorrectiveActionView,
     DeveloperFlagView,
+    GetPolicy,
     GetStatistics,
     GetVisit,
     HandleComplaint,
     KindRow,
     ListDueVisits,
+    PolicyView,
+    PutPolicy,
     RecordVisit,
     Statistics,
     Visit,
@@ -42,9 +46,9 @@ from services.common.followup_contracts import (
     VisitResult,
     Visits,
 )
+from services.common.followup_policy import DEFAULT_POLICY, FollowupPolicy, VisitKind
 from services.common.registry_contracts import GetProject, ProjectIn
 from services.followup import models, repository
-from services.followup.policy import DEFAULT_POLICY, FollowupPolicy, VisitKind
 from services.followup.statistics import (
     RepairRecord,
     VisitRecord,
@@ -81,12 +85,10 @@ def unknown_visit(visit_id: str) -> Rejection:
 
 
 class FollowupHandlers:
-    def __init__(self, sessions: async_sessionmaker, bus: Bus, start_visit: StartVisit,
-                 policy: FollowupPolicy = DEFAULT_POLICY) -> None:
+    def __init__(self, sessions: async_sessionmaker, bus: Bus, start_visit: StartVisit) -> None:
         self.sessions = sessions
         self.bus = bus
         self.start_visit = start_visit
-        self.policy = policy
         self._zones: dict[str, str] = {}
 
     # --- the repairs' events --------------------------------------------------------------
@@ -110,19 +112,22 @@ class FollowupHandlers:
                 raise NotYet(event.repair_id)
             await repository.mark_closed(session=session, repair_id=repair.repair_id,
                                          at=event.at)
-            visit = await self._decide(session, kind=VisitKind.repair, key=repair.repair_id,
+            policy = await _policy(session, repair.project)
+            visit = await self._decide(session, policy, kind=VisitKind.repair,
+                                       key=repair.repair_id,
                                        project=repair.project, served_at=event.at, zone=zone,
                                        in_unit=repair.unit is not None, facts={
                                            "building": repair.building, "unit": repair.unit,
                                            "category": repair.category,
                                            "repair_id": repair.repair_id})
-            action = await self._repeated(session, repair, event.at, zone)
-        await self._started(visit, zone)
+            action = await self._repeated(session, policy, repair, event.at, zone)
+        await self._started(visit, policy, zone)
         if action is not None:
             await self.bus.publish_event(CORRECTIVE_ACTION, action,
                                          msg_id=f"{action.id}:{len(action.repair_ids)}")
 
-    async def _decide(self, session, *, kind: VisitKind, key: str, project: str,
+    async def _decide(self, session, policy: FollowupPolicy, *, kind: VisitKind, key: str,
+                      project: str,
                       served_at: datetime, zone: str, in_unit: bool, facts: dict,
                       assignee_role: str = "customer_specialist") -> models.ReturnVisit:
         """The job's visit row: chosen by the period's rate, or not (kept either way)."""
@@ -135,42 +140,49 @@ class FollowupHandlers:
         count = await repository.count_for_sampling(session=session, project=project,
                                                     kind=kind.value, period=label)
         chosen = should_visit(kind=kind, selected=count.selected, seen=count.seen,
-                              policy=self.policy, in_unit=in_unit)
-        rate = self.policy.rates.of(kind)
+                              policy=policy, in_unit=in_unit)
+        rate = policy.rates.of(kind)
         why = ("in-unit: all" if chosen and in_unit and kind == VisitKind.repair
-               and self.policy.rates.in_unit_repairs_all else f"rate {rate:g}")
-        window = window_of(kind=kind, done_at=served_at, policy=self.policy, time_zone=zone)
+               and policy.rates.in_unit_repairs_all else f"rate {rate:g}")
+        window = window_of(kind=kind, done_at=served_at, policy=policy, time_zone=zone)
+        assignee = None
+        if chosen and assignee_role == "customer_specialist" and policy.specialists:
+            # The specialist with the fewest visits still to make; ties in the policy's order.
+            load = await repository.open_visits_by_assignee(
+                session=session, project=project, assignees=list(policy.specialists))
+            assignee = min(policy.specialists, key=lambda name: load[name])
         visit = models.ReturnVisit(
             id=visit_id, kind=kind.value, project=project, served_at=served_at,
             opens_at=window.opens_at, closes_at=window.closes_at,
             status="due" if chosen else "not_selected", selected_by=why, in_unit=in_unit,
-            assignee_role=assignee_role, assignee=None, escalations=[], **facts)
+            assignee_role=assignee_role, assignee=assignee, escalations=[], **facts)
         await repository.add_visit(session=session, visit=visit)
         count.seen += 1
         count.selected += int(chosen)
         return visit
 
-    async def _started(self, visit: models.ReturnVisit, zone: str) -> None:
+    async def _started(self, visit: models.ReturnVisit, policy: FollowupPolicy, zone: str
+                       ) -> None:
         """The visit's deadlines as a workflow (again after a redelivery: the same id)."""
         if visit.status != "due":
             return
         window = VisitWindow(visit.opens_at, visit.closes_at)
-        steps = late_escalation(window, self.policy, time_zone=zone)
+        steps = late_escalation(window, policy, time_zone=zone)
         await self.start_visit(ReturnVisitInput(
             visit_id=visit.id, project=visit.project,
-            remind_at=reminder_at(window, self.policy),
+            remind_at=reminder_at(window, policy),
             closes_at=visit.closes_at,
             late_steps=[LateStep(role=step.role.value, at=step.at) for step in steps]))
         await self.bus.publish_event(VISIT_SCHEDULED, self.view(visit),
                                      msg_id=f"{visit.id}:scheduled")
 
-    async def _repeated(self, session, repair: models.FollowedRepair, at: datetime,
-                        zone: str) -> CorrectiveActionView | None:
+    async def _repeated(self, session, policy: FollowupPolicy, repair: models.FollowedRepair,
+                        at: datetime, zone: str) -> CorrectiveActionView | None:
         """The same unit, the same category, `same_repair` times in the look-back: the
         technical department's corrective action (one open per unit and category)."""
         if repair.unit is None:
             return None
-        repeats = self.policy.repeats
+        repeats = policy.repeats
         local = at.astimezone(ZoneInfo(zone))
         since = datetime.combine(add_months(local.date(), -repeats.lookback_months),
                                  local.timetz())
@@ -236,11 +248,12 @@ class FollowupHandlers:
             if result.at < visit.opens_at:
                 raise Rejection("visit_not_due", f"The visit's window opens at "
                                 f"{visit.opens_at.isoformat()}.", "尚未到回访时间。", "at", 409)
+            policy = await _policy(session, visit.project)
             visit.result = result.model_dump(mode="json")
             visit.status, visit.done_at = "done", result.at
             complaint = None
             if not result.satisfied or (
-                    result.satisfaction <= self.policy.repeats.unsatisfied_at_most):
+                    result.satisfaction <= policy.repeats.unsatisfied_at_most):
                 complaint = models.Complaint(
                     id=f"visit-{visit.id}", project=visit.project, building=visit.building,
                     unit=visit.unit, subject=visit.category or visit.kind,
@@ -294,29 +307,31 @@ class FollowupHandlers:
             complaint.handled_at, complaint.handled_by = command.at, command.by
             complaint.outcome = command.outcome
             zone = await self._zone(complaint.project)
+            policy = await _policy(session, complaint.project)
             visit = await self._decide(
-                session, kind=VisitKind.complaint, key=complaint.id, project=complaint.project,
-                served_at=command.at, zone=zone, in_unit=complaint.unit is not None,
+                session, policy, kind=VisitKind.complaint, key=complaint.id,
+                project=complaint.project, served_at=command.at, zone=zone,
+                in_unit=complaint.unit is not None,
                 facts={"building": complaint.building, "unit": complaint.unit,
                        "category": None, "subject": complaint.subject,
                        "complaint_id": complaint.id},
                 assignee_role="manager" if complaint.major else "center_supervisor")
             answer = _complaint_view(complaint)
-        await self._started(visit, zone)
+        await self._started(visit, policy, zone)
         return answer
 
     async def statistics(self, command: GetStatistics) -> Statistics:
         """The quarter's visits against target, failed visits, repeated complaints and
         repairs (corrective actions), and categories repeating across a building."""
         if not _owns(command.project, command.within):
-            raise Rejection("project_out_of_scope", "Project is outside this API key's scope.",
-                            "项目不在此API密钥的授权范围内。", "project", 403)
+            raise _out_of_scope()
         zone = await self._zone(command.project)
         period = quarter(command.year, command.quarter, time_zone=zone)
-        since = datetime.combine(
-            add_months(period.start.date(), -self.policy.repeats.lookback_months),
-            period.start.timetz())
         async with self.sessions() as session:
+            policy = await _policy(session, command.project)
+            since = datetime.combine(
+                add_months(period.start.date(), -policy.repeats.lookback_months),
+                period.start.timetz())
             visits = await repository.visits_closing(
                 session=session, project=command.project, since=since, until=period.end)
             repairs = await repository.closed_repairs(
@@ -327,7 +342,7 @@ class FollowupHandlers:
             visits=[_record(v) for v in visits],
             repairs=[RepairRecord(r.repair_id, r.project, r.building, r.unit, r.category,
                                   r.closed_at) for r in repairs if r.unit and r.closed_at],
-            period=period, policy=self.policy, time_zone=zone)
+            period=period, policy=policy, time_zone=zone)
         return Statistics(
             project=command.project, year=command.year, quarter=command.quarter,
             starts=period.start, ends=period.end,
@@ -345,6 +360,35 @@ class FollowupHandlers:
                 project=f.project, building=f.building, category=f.category,
                 units=list(f.units), repair_ids=list(f.repair_ids))
                 for f in report.developer_flags])
+
+    async def put_policy(self, command: PutPolicy) -> PolicyView:
+        """Replace a project's follow-up policy; jobs decided from now on follow it."""
+        if not _owns(command.project, command.within):
+            raise _out_of_scope()
+        await self._zone(command.project)  # the project exists
+        try:
+            policy = FollowupPolicy.model_validate(command.policy)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(["policy", *(str(p) for p in first["loc"])])
+            raise Rejection("invalid_policy", f"{field}: {first['msg']}",
+                            f"{field}：设置不正确", field, 422) from None
+        at = datetime.now(UTC)
+        async with self.sessions.begin() as session:
+            await repository.put_policy(session=session, project=command.project,
+                                        document=command.policy, at=at)
+        return PolicyView(project=command.project, policy=policy.model_dump(mode="json"),
+                          updated_at=at)
+
+    async def get_policy(self, command: GetPolicy) -> PolicyView:
+        if not _owns(command.project, command.within):
+            raise _out_of_scope()
+        await self._zone(command.project)
+        async with self.sessions() as session:
+            row = await repository.get_policy(session=session, project=command.project)
+        policy = FollowupPolicy.model_validate(row.document) if row else DEFAULT_POLICY
+        return PolicyView(project=command.project, policy=policy.model_dump(mode="json"),
+                          updated_at=row.updated_at if row else None)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -368,6 +412,16 @@ class FollowupHandlers:
                 visit.done_at is not None and visit.done_at >= visit.closes_at),
             escalations=list(visit.escalations or []),
             result=VisitResult.model_validate(visit.result) if visit.result else None)
+
+
+async def _policy(session, project: str) -> FollowupPolicy:
+    row = await repository.get_policy(session=session, project=project)
+    return FollowupPolicy.model_validate(row.document) if row else DEFAULT_POLICY
+
+
+def _out_of_scope() -> Rejection:
+    return Rejection("project_out_of_scope", "Project is outside this API key's scope.",
+                     "项目不在此API密钥的授权范围内。", "project", 403)
 
 
 def _record(visit: models.ReturnVisit) -> VisitRecord:

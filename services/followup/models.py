@@ -66,6 +66,15 @@ class ReturnVisit(Base):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ProjectPolicy(Base):
+    """A project's follow-up policy (回访制度) as its document; absent, the defaults."""
+
+    __tablename__ = "policies"
+    project: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SamplingCount(Base):
     """Per project, kind and quarter: jobs seen and visits chosen so far (抽样计数). Locked
     while a job is decided, so two at once cannot both skip the one that keeps the rate."""

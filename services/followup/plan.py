@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from services.followup.policy import FollowupPolicy, RevisitMethod
+from services.common.followup_policy import FollowupPolicy, RevisitMethod
 
 
 class RevisitKind(StrEnum):

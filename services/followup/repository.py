@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,7 @@ from services.followup.models import (
     Complaint,
     CorrectiveAction,
     FollowedRepair,
+    ProjectPolicy,
     ReturnVisit,
     SamplingCount,
 )
@@ -43,6 +44,29 @@ async def closed_repairs(*, session: AsyncSession, project: str, since: datetime
     if category is not None:
         query = query.where(FollowedRepair.category == category)
     return list((await session.scalars(query.order_by(FollowedRepair.closed_at))).all())
+
+
+async def get_policy(*, session: AsyncSession, project: str) -> ProjectPolicy | None:
+    return await session.get(ProjectPolicy, project)
+
+
+async def put_policy(*, session: AsyncSession, project: str, document: dict, at: datetime
+                     ) -> None:
+    statement = insert(ProjectPolicy).values(project=project, document=document, updated_at=at)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[ProjectPolicy.project],
+        set_={"document": statement.excluded.document, "updated_at": at}))
+
+
+async def open_visits_by_assignee(*, session: AsyncSession, project: str,
+                                  assignees: list[str]) -> dict[str, int]:
+    """How many visits each of these people still has to make in the project."""
+    rows = await session.execute(select(ReturnVisit.assignee, func.count()).where(
+        ReturnVisit.project == project, ReturnVisit.status == "due",
+        ReturnVisit.assignee.in_(assignees)).group_by(ReturnVisit.assignee))
+    counts = dict.fromkeys(assignees, 0)
+    counts.update({name: count for name, count in rows.all()})
+    return counts
 
 
 async def count_for_sampling(*, session: AsyncSession, project: str, kind: str, period: str

@@ -29,10 +29,12 @@ from services.common.db import make_engine, make_sessionmaker
 from services.common.followup_contracts import (
     FOLLOWUP_SUBJECTS,
     CheckVisit,
+    GetPolicy,
     GetStatistics,
     GetVisit,
     HandleComplaint,
     ListDueVisits,
+    PutPolicy,
     RecordVisit,
 )
 from services.common.logging import configure_logging
@@ -77,7 +79,7 @@ def running(settings: FollowupSettings, temporal: Client | None = None
         for name, command in (
             ("due", ListDueVisits), ("get", GetVisit), ("record", RecordVisit),
             ("check", CheckVisit), ("handle_complaint", HandleComplaint),
-            ("statistics", GetStatistics),
+            ("statistics", GetStatistics), ("put_policy", PutPolicy), ("get_policy", GetPolicy),
         ):
             group, endpoint = FOLLOWUP_SUBJECTS[name].rsplit(".", 1)
             await service.add_group(name=bus.subject(group)).add_endpoint(

@@ -31,7 +31,7 @@ from fractions import Fraction
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from services.followup.policy import FollowupPolicy, FollowupRole, VisitKind
+from services.common.followup_policy import FollowupPolicy, FollowupRole, VisitKind
 from services.followup.visits import add_months
 
 R = TypeVar("R")

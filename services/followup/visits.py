@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from services.followup.policy import FollowupPolicy, FollowupRole, VisitKind, Window
+from services.common.followup_policy import FollowupPolicy, FollowupRole, VisitKind, Window
 
 
 class VisitWindow(NamedTuple):

@@ -31,6 +31,8 @@ from services.common.followup_contracts import (
     GetVisit,
     HandleComplaint,
     ListDueVisits,
+    PolicyView,
+    PutPolicy,
     RecordVisit,
     Statistics,
     Visit,
@@ -202,3 +204,27 @@ async def test_the_same_repair_three_times_opens_a_corrective_action(
     assert actions[0].owner == "technical_department"
     repair_row = next(k for k in statistics.kinds if k.kind == "repair")
     assert repair_row.target == 0.8
+
+
+async def test_visits_go_to_the_projects_specialists_fewest_first(
+        time_skipping: WorkflowEnvironment, followup: Bus):
+    specialists = ["客服 王敏", "客服 李静"]
+    with pytest.raises(Rejection) as bad:
+        await followup.ask(FOLLOWUP_SUBJECTS["put_policy"], PutPolicy(
+            project="SH-LJ", policy={"rates": {"repair": 1.5}}), PolicyView)
+    assert bad.value.status == 422 and bad.value.field == "policy.rates.repair"
+    saved = await followup.ask(FOLLOWUP_SUBJECTS["put_policy"], PutPolicy(
+        project="SH-LJ", policy={"specialists": specialists, "rates": {"repair": 1.0}}),
+        PolicyView)
+    assert saved.policy["windows"]["complaint"]["closes_days"] == 3  # defaults filled in
+    now = await time_skipping.get_current_time()
+    visits = [await visit_of(followup, await close_repair(followup, now + timedelta(minutes=n)))
+              for n in range(4)]
+    assert [v.assignee for v in visits] == specialists * 2
+    mine = await followup.ask(FOLLOWUP_SUBJECTS["due"], ListDueVisits(
+        project="SH-LJ", assignee="客服 李静"), Visits)
+    assert [v.id for v in mine.visits] == [visits[1].id, visits[3].id]
+    # Another project's key sees none of them.
+    other = await followup.ask(FOLLOWUP_SUBJECTS["due"], ListDueVisits(within=["BJ-YH"]),
+                               Visits)
+    assert other.visits == []

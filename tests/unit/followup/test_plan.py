@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.common.followup_policy import DEFAULT_POLICY, FollowupPolicy, RevisitMethod
 from services.followup.plan import (
     BuildingFacts,
     PlannedRevisit,
@@ -15,7 +16,6 @@ from services.followup.plan import (
     RevisitKind,
     annual_plan,
 )
-from services.followup.policy import DEFAULT_POLICY, FollowupPolicy, RevisitMethod
 
 ROOF, WALL, WIRING = "roof_leakage", "exterior_wall_leakage", "electrical_wiring"
 QUARTERLY = FollowupPolicy.model_validate({"planned": {"quarterly": {"enabled": True}}})

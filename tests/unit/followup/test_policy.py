@@ -6,7 +6,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from services.followup.policy import (
+from services.common.followup_policy import (
     DEFAULT_POLICY,
     SOURCES,
     FollowupPolicy,

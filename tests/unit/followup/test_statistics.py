@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.followup.policy import DEFAULT_POLICY, FollowupPolicy, FollowupRole, Rates, VisitKind
+from services.common.followup_policy import (
+    DEFAULT_POLICY,
+    FollowupPolicy,
+    FollowupRole,
+    Rates,
+    VisitKind,
+)
 from services.followup.statistics import (
     Period,
     RepairRecord,

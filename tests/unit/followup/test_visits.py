@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.followup.policy import (
+from services.common.followup_policy import (
     DEFAULT_POLICY,
     FollowupPolicy,
     FollowupRole,

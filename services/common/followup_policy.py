@@ -211,6 +211,16 @@ class FollowupPolicy(Document):
     repeats: Repeats = Repeats()
     retention: Retention = Retention()
     planned: PlannedRevisits = PlannedRevisits()
+    # The project's customer specialists (客户专员): a visit goes to the one with the fewest
+    # visits still to make. None named: visits wait for the center to hand them out.
+    specialists: tuple[str, ...] = Field((), max_length=100)
+
+    @field_validator("specialists")
+    @classmethod
+    def _named_once(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not n.strip() or len(n) > 100 for n in names) or len(set(names)) != len(names):
+            raise ValueError("specialists are distinct names of 1 to 100 characters")
+        return names
 
 
 def _check_months(months: tuple[int, ...]) -> None:
