@@ -21,6 +21,9 @@ registry_app = typer.Typer(help="The property registry: projects, buildings, uni
 app.add_typer(registry_app, name="registry")
 apikey_app = typer.Typer(help="API keys for call-center systems.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+followup_app = typer.Typer(help="Follow-up: planned quality revisits, retention.",
+                           no_args_is_help=True)
+app.add_typer(followup_app, name="followup")
 
 
 class Process(StrEnum):
@@ -289,3 +292,88 @@ def apikey_revoke(key_id: str = typer.Argument(..., help="The key's id (from `li
         typer.echo(f"error: no active key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {key_id}")
+
+
+@followup_app.command("plan")
+def followup_plan(
+    project: str = typer.Option(..., help="Project code, e.g. SH-LJ."),
+    year: int = typer.Option(..., help="The year to plan, 2000 to 2100."),
+) -> None:
+    """Plan a project's quality revisits of a year (年度工程质量回访计划) and print them.
+
+    Planning again adds only what is missing. Also creates or updates the project's
+    schedule `revisit-plan-<project>`, which plans the next year every 1 December.
+    The follow-up and warranty services must be running.
+    """
+    from services.common.errors import Rejection, ServiceUnavailable
+    from services.common.settings import CommonSettings
+    from services.followup.admin import YEARS, plan_table, plan_with_settings
+
+    if year not in YEARS:
+        typer.echo(f"error: --year must be between {YEARS.start} and {YEARS.stop - 1}, "
+                   f"got {year}", err=True)
+        raise typer.Exit(2)
+    settings = CommonSettings()
+    try:
+        outcome = asyncio.run(plan_with_settings(settings, project=project, year=year))
+    except Rejection as refusal:
+        typer.echo(f"error: {refusal.message_en} {refusal.message_zh}", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, ServiceUnavailable) as error:
+        typer.echo(f"error: the follow-up service must be running "
+                   f"(NATS_URL={settings.nats_url}): {error}".splitlines()[0], err=True)
+        raise typer.Exit(2) from None
+    plan = outcome.plan
+    for line in plan_table(plan):
+        typer.echo(line)
+    typer.echo(f"{plan.project} {plan.year}: {len(plan.revisits)} revisits, {plan.added} new; "
+               f"{plan.certificates_missing} certificates not issued yet")
+    if outcome.schedule_id is None:
+        typer.echo(f"error: the plan is saved, but the schedule could not be created or "
+                   f"updated (TEMPORAL_ADDRESS={settings.temporal_address}): "
+                   f"{outcome.schedule_error}".splitlines()[0], err=True)
+        raise typer.Exit(2)
+    typer.echo(f"schedule {outcome.schedule_id}: plans the next year every 1 December")
+
+
+@followup_app.command("archive")
+def followup_archive(
+    project: str = typer.Option(None, help="Only this project (default: every project)."),
+    as_of: str = typer.Option(None, "--as-of", help="Count the retention back from this "
+                              "moment, ISO 8601 (default now)."),
+) -> None:
+    """Archive records older than each project's retention (default two years).
+
+    Made visits and revisits and handled complaints are marked archived, never deleted;
+    lists leave them out. Open work is never archived.
+    """
+    from datetime import UTC, datetime
+
+    from services.common.errors import Rejection, ServiceUnavailable
+    from services.common.settings import CommonSettings
+    from services.followup.admin import archive_with_settings
+
+    moment = None
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            typer.echo(f"error: --as-of {as_of!r} is not an ISO 8601 date or time", err=True)
+            raise typer.Exit(2) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    settings = CommonSettings()
+    try:
+        done = asyncio.run(archive_with_settings(settings, project=project, as_of=moment))
+    except Rejection as refusal:
+        typer.echo(f"error: {refusal.message_en} {refusal.message_zh}", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, ServiceUnavailable) as error:
+        typer.echo(f"error: the follow-up service must be running "
+                   f"(NATS_URL={settings.nats_url}): {error}".splitlines()[0], err=True)
+        raise typer.Exit(2) from None
+    for row in done.projects:
+        typer.echo(f"{row.project}: kept {row.retention_years} years, archived before "
+                   f"{row.cutoff.isoformat(timespec='minutes')}: {row.visits} visits, "
+                   f"{row.revisits} revisits, {row.complaints} complaints")
+    typer.echo(f"archived {done.total} records")

@@ -20,6 +20,8 @@ from workflows.repair.activities import RepairActivities
 from workflows.repair.workflow import RepairWorkflow
 from workflows.return_visit.activities import ReturnVisitActivities
 from workflows.return_visit.workflow import ReturnVisitWorkflow
+from workflows.revisit_plan.activities import RevisitPlanActivities
+from workflows.revisit_plan.workflow import RevisitPlanWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -35,14 +37,15 @@ def build_worker(client: Client, bus: Bus, settings: WorkerSettings, **options: 
     activities = RepairActivities(bus)
     delegation = DelegationActivities(bus)
     visits = ReturnVisitActivities(bus)
+    revisit_plans = RevisitPlanActivities(bus)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[RepairWorkflow, DelegationWorkflow, ReturnVisitWorkflow],
+        workflows=[RepairWorkflow, DelegationWorkflow, ReturnVisitWorkflow, RevisitPlanWorkflow],
         activities=[activities.announce_overdue, activities.determine_warranty,
                     activities.offer, activities.answer_offer, activities.publish_progress,
                     activities.release_offers, delegation.publish_delegation_step,
-                    visits.check_visit],
+                    visits.check_visit, revisit_plans.plan_revisit_year],
         max_concurrent_workflow_task_polls=settings.worker_pollers,
         max_concurrent_activity_task_polls=settings.worker_pollers,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_tasks,

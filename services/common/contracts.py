@@ -30,6 +30,8 @@ WARRANTY_DETERMINE = "warranty.determine"
 WARRANTY_PUT_PROJECT = "warranty.registry.put_project"
 WARRANTY_GET_PROJECT = "warranty.registry.get_project"
 WARRANTY_LIST_PROJECTS = "warranty.registry.list_projects"
+# Per building: its first handover and each warranty category's contractor-layer end.
+WARRANTY_EXPIRIES = "warranty.registry.expiries"
 
 
 class Channel(StrEnum):

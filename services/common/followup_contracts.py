@@ -4,10 +4,10 @@ answers plain views; `within` is the caller's API-key scope (see dispatch_contra
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from services.common.dispatch_contracts import Message, Scoped
 
@@ -20,6 +20,13 @@ FOLLOWUP_SUBJECTS = {
     "check": "followup.visits.check",
     "handle_complaint": "followup.complaints.handled",
     "statistics": "followup.statistics.get",
+    # Planned quality revisits (质量回访), certificates (保修证书/维修卡), retention (存档).
+    "plan_revisits": "followup.revisits.plan",
+    "list_revisits": "followup.revisits.list",
+    "record_revisit": "followup.revisits.record",
+    "issue_certificate": "followup.certificates.issue",
+    "missing_certificates": "followup.certificates.missing",
+    "archive": "followup.archive",
 }
 # The follow-up service's own events.
 VISIT_SCHEDULED = "followup.events.visit_scheduled.v1"
@@ -56,7 +63,26 @@ class Escalation(Message):
     at: datetime
 
 
+VISIT_EXAMPLE = {
+    "id": "repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08", "kind": "repair",
+    "project": "SH-LJ", "building": "1", "unit": "1-1201", "category": "LK-WET",
+    "repair_id": "5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08", "complaint_id": None,
+    "served_at": "2026-06-05T16:20:00+08:00", "opens_at": "2026-07-05T00:00:00+08:00",
+    "closes_at": "2026-08-06T00:00:00+08:00", "status": "due", "selected_by": "rate 0.8",
+    "assignee_role": "customer_specialist", "assignee": "客服 王敏", "reminded_at": None,
+    "late": False, "escalations": [], "result": None,
+}
+DONE_EXAMPLE = VISIT_EXAMPLE | {"status": "done", "result": {
+    "method": "phone", "quality": 5, "effect": 5, "satisfaction": 5, "satisfied": True,
+    "shortcomings": None, "suggestions": "希望维修前电话预约", "owner_confirmed": True,
+    "by": "客服 王敏", "at": "2026-07-08T10:12:00+08:00", "defect_found": None,
+    "new_repair_id": None}}
+
+
 class Visit(Message):
+    """A return visit (回访): its window, who makes it, whether it is late, its result."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [VISIT_EXAMPLE, DONE_EXAMPLE]})
     id: str
     kind: VisitKind
     project: str
@@ -90,6 +116,10 @@ class GetPolicy(Scoped):
 
 
 class PolicyView(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "project": "SH-LJ", "policy": {"rates": {"repair": 0.8, "complaint": 1.0},
+                                       "specialists": ["客服 王敏", "客服 李静"]},
+        "updated_at": "2026-06-01T09:00:00+08:00"}]})
     project: str
     policy: dict  # the whole FollowupPolicy in force, defaults filled in
     updated_at: datetime | None
@@ -104,6 +134,7 @@ class ListDueVisits(Scoped):
 
 
 class Visits(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"visits": [VISIT_EXAMPLE]}]})
     visits: list[Visit]
 
 
@@ -141,6 +172,15 @@ class HandleComplaint(Scoped):
 
 
 class Complaint(Message):
+    """A complaint (投诉), as opened by an unsatisfactory visit."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "visit-repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08", "project": "SH-LJ",
+        "unit": "1-1201", "subject": "LK-WET", "major": False,
+        "source_visit_id": "repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08",
+        "opened_at": "2026-07-08T10:12:00+08:00", "handled_at": "2026-07-09T15:00:00+08:00",
+        "handled_by": "经理 孙强", "outcome": "重新维修并致歉，业主认可",
+        "assignee_role": "manager"}]})
     id: str
     project: str
     unit: str | None
@@ -196,6 +236,23 @@ class DeveloperFlagView(Message):
 
 
 class Statistics(Message):
+    """A quarter of a project (季度回访统计)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "project": "SH-LJ", "year": 2026, "quarter": 3,
+        "starts": "2026-07-01T00:00:00+08:00", "ends": "2026-10-01T00:00:00+08:00",
+        "kinds": [{"kind": "repair", "eligible": 40, "due": 32, "done": 31, "on_time": 30,
+                   "late_done": 1, "overdue": 1, "pending": 0, "failed": 2, "rate": 0.75,
+                   "target": 0.8, "met": False}],
+        "failed_visits": ["repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"],
+        "repeated_complaints": [],
+        "corrective_actions": [{
+            "id": "SH-LJ/1-1201/LK-WET/2026-08-14", "project": "SH-LJ", "building": "1",
+            "unit": "1-1201", "category": "LK-WET",
+            "repair_ids": ["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"],
+            "owner": "technical_department", "detected_on": "2026-08-14",
+            "due_on": "2026-08-29"}],
+        "developer_flags": []}]})
     project: str
     year: int
     quarter: int
@@ -206,3 +263,126 @@ class Statistics(Message):
     repeated_complaints: list[dict]
     corrective_actions: list[CorrectiveActionView]
     developer_flags: list[DeveloperFlagView]
+
+
+# --- planned quality revisits, certificates, retention ------------------------------------
+
+RevisitKind = Literal["half_yearly", "quarterly", "seasonal", "expiry_notice"]
+RevisitStatus = Literal["planned", "done"]
+RepairId = Annotated[str, Field(min_length=1, max_length=36)]
+
+
+class PlanRevisits(Scoped):
+    """Plan a project's quality revisits of a year (年度工程质量回访计划) from its policy and
+    the registry, and track its units' certificates. Planning a year again adds only what
+    is missing; revisits already stored stay as they are."""
+
+    project: str = Field(min_length=1, max_length=32)
+    year: int = Field(ge=2000, le=2100)
+
+
+class Revisit(Message):
+    """One planned revisit: a task with a due day, a result and the repairs it found."""
+
+    id: int
+    project: str
+    year: int
+    kind: RevisitKind
+    due_on: date
+    building: str
+    scope: str
+    method: str
+    reason: str
+    status: RevisitStatus
+    result: str | None = None
+    done_at: datetime | None = None
+    done_by: str | None = None
+    found_repair_ids: list[str] = Field(default_factory=list)
+
+
+class RevisitPlan(Message):
+    project: str
+    year: int
+    time_zone: str
+    added: int = Field(description="Revisits stored by this call (0 when planned before).")
+    revisits: list[Revisit] = Field(description="All the year's revisits, soonest first.")
+    certificates_missing: int = Field(description="Delivered units without a certificate.")
+
+
+class ListRevisits(Scoped):
+    project: str | None = Field(None, min_length=1, max_length=32)
+    year: int | None = Field(None, ge=2000, le=2100)
+    status: RevisitStatus | None = None
+    due_before: date | None = None
+    limit: int = Field(500, ge=1, le=2000)
+
+
+class Revisits(Message):
+    revisits: list[Revisit]
+
+
+class RecordRevisit(Scoped):
+    """A revisit's result (回访记录), once."""
+
+    revisit_id: int = Field(ge=1)
+    result: str = Field(min_length=1, max_length=4000)
+    by: str = Field(min_length=1, max_length=100)
+    at: AwareDatetime
+    found_repair_ids: list[RepairId] = Field(default_factory=list, max_length=100,
+                                             description="Repairs reported from it.")
+
+
+class IssueCertificate(Scoped):
+    """A unit's warranty certificate and repair card were handed to its owner."""
+
+    project: str = Field(min_length=1, max_length=32)
+    building: str = Field(min_length=1, max_length=32)
+    unit: str = Field(min_length=1, max_length=32)
+    issued_on: date
+    by: str | None = Field(None, min_length=1, max_length=100)
+
+
+class Certificate(Message):
+    project: str
+    building: str
+    unit: str
+    delivered_on: date
+    due_on: date = Field(description="One month after delivery (002 篇4 §3).")
+    issued_on: date | None
+    issued_by: str | None = None
+    overdue: bool = Field(description="Issued after due_on, or still not issued after it.")
+
+
+class ListMissingCertificates(Scoped):
+    project: str = Field(min_length=1, max_length=32)
+    as_of: date | None = Field(None, description="Default: today in the project's zone.")
+    overdue_only: bool = False
+
+
+class Certificates(Message):
+    project: str
+    as_of: date
+    certificates: list[Certificate]
+
+
+class ArchiveRecords(Scoped):
+    """Archive what is past each project's retention (存档, default two years): made
+    visits and revisits, handled complaints. Archived rows are kept, only no longer listed."""
+
+    project: str | None = Field(None, min_length=1, max_length=32)
+    as_of: AwareDatetime | None = Field(None, description="Default: now.")
+
+
+class ArchivedProject(Message):
+    project: str
+    retention_years: int
+    cutoff: datetime
+    visits: int
+    revisits: int
+    complaints: int
+
+
+class Archived(Message):
+    as_of: datetime
+    projects: list[ArchivedProject]
+    total: int

@@ -205,6 +205,10 @@ class PlannedRevisits(Document):
 class FollowupPolicy(Document):
     """A project's follow-up rules (回访制度); the defaults are the seeds' (domain.md)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [
+        {"rates": {"repair": 1.0, "in_unit_repairs_all": True},
+         "specialists": ["客服 王敏", "客服 李静"]}]})
+
     windows: Windows = Windows()
     rates: Rates = Rates()
     late: LateVisit = LateVisit()

@@ -311,3 +311,39 @@ class WarrantyDecision(Document):
     delegate: bool
     explanation_en: str
     explanation_zh: str
+
+
+class GetWarrantyExpiries(Document):
+    """`warranty.registry.expiries`: per building of a project, its first handover and when
+    each warranty category's contractor-layer period ends (the annual revisit plan's facts)."""
+
+    project: str = Field(min_length=1, max_length=32)
+
+
+class CategoryExpiry(Document):
+    warranty_category: str
+    period_kind: str = Field(description="years, months, heating_periods, cooling_periods, "
+                                         "service_life or agreement.")
+    ends_on: date | None = Field(description="The last covered day (inclusive); None when no "
+                                             "end is known (as agreed, or no season set).")
+    notes: list[str] = []
+
+
+class UnitDelivery(Document):
+    code: str
+    delivered_on: date | None
+
+
+class BuildingExpiries(Document):
+    building: str
+    completion_on: date | None
+    delivered_on: date | None = Field(description="The first handover: the earliest unit "
+                                                  "delivery or the common parts' handover.")
+    units: list[UnitDelivery]
+    categories: list[CategoryExpiry]
+
+
+class WarrantyExpiries(Document):
+    project: str
+    time_zone: str
+    buildings: list[BuildingExpiries]

@@ -166,6 +166,25 @@ class FollowupHandlers:
         """The visit's deadlines as a workflow (again after a redelivery: the same id)."""
         if visit.status != "due":
             return
+        await self._start_workflow(visit, policy, zone)
+        await self.bus.publish_event(VISIT_SCHEDULED, self.view(visit),
+                                     msg_id=f"{visit.id}:scheduled")
+
+    async def resume(self) -> int:
+        """Start the workflow of every visit still due that has none (visits stored while
+        this service was down, or loaded as demo history); returns how many were asked."""
+        async with self.sessions() as session:
+            due = await repository.list_visits(
+                session=session, within=None, project=None, assignee=None,
+                closes_before=None, include_done=False, limit=10_000)
+            policies = {v.project: await _policy(session, v.project) for v in due}
+        for visit in due:
+            await self._start_workflow(visit, policies[visit.project],
+                                       await self._zone(visit.project))
+        return len(due)
+
+    async def _start_workflow(self, visit: models.ReturnVisit, policy: FollowupPolicy,
+                              zone: str) -> None:
         window = VisitWindow(visit.opens_at, visit.closes_at)
         steps = late_escalation(window, policy, time_zone=zone)
         await self.start_visit(ReturnVisitInput(
@@ -173,8 +192,6 @@ class FollowupHandlers:
             remind_at=reminder_at(window, policy),
             closes_at=visit.closes_at,
             late_steps=[LateStep(role=step.role.value, at=step.at) for step in steps]))
-        await self.bus.publish_event(VISIT_SCHEDULED, self.view(visit),
-                                     msg_id=f"{visit.id}:scheduled")
 
     async def _repeated(self, session, policy: FollowupPolicy, repair: models.FollowedRepair,
                         at: datetime, zone: str) -> CorrectiveActionView | None:

@@ -1,12 +1,26 @@
 """Follow-up's own tables: the repairs it follows (facts copied from the repairs' events),
 return visits (回访) with their results, complaints (投诉), the sampling counts that keep
-each period's visit rate, and corrective actions (纠正预防措施)."""
+each period's visit rate, corrective actions (纠正预防措施), planned quality revisits
+(质量回访) and the warranty certificates handed to owners (保修证书/维修卡). Records past the
+retention period are archived (`archived_at`), never deleted."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -104,6 +118,7 @@ class Complaint(Base):
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     handled_by: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CorrectiveAction(Base):
@@ -121,3 +136,45 @@ class CorrectiveAction(Base):
     detected_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Revisit(Base):
+    """A planned quality revisit (质量回访) of a building: due on a day, made once, with its
+    result and the repairs it found. One per (project, year, kind, due_on, building, scope),
+    so planning a year again adds only what is missing."""
+
+    __tablename__ = "revisits"
+    __table_args__ = (
+        UniqueConstraint("project", "year", "kind", "due_on", "building", "scope",
+                         name="uq_revisits_plan_item"),
+        Index("ix_followup_revisits_project_due_on", "project", "due_on"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    project: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # half_yearly, quarterly, seasonal, ...
+    due_on: Mapped[date] = mapped_column(Date)
+    building: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # planned, done
+    result: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    found_repair_ids: Mapped[list[str]] = mapped_column(ARRAY(String(36)))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Certificate(Base):
+    """A unit's warranty certificate and repair card (保修证书/维修卡), due to its owner
+    within one month of delivery (002 篇4 §3); `issued_on` stays empty until handed over."""
+
+    __tablename__ = "certificates"
+    project: Mapped[str] = mapped_column(String(32), primary_key=True)
+    building: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivered_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    issued_by: Mapped[str | None] = mapped_column(String(100))

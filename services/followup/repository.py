@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, union, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.followup.models import (
+    Certificate,
     Complaint,
     CorrectiveAction,
     FollowedRepair,
     ProjectPolicy,
     ReturnVisit,
+    Revisit,
     SamplingCount,
 )
 
@@ -148,3 +150,109 @@ async def corrective_actions_of(*, session: AsyncSession, project: str
     return list((await session.scalars(select(CorrectiveAction).where(
         CorrectiveAction.project == project).order_by(CorrectiveAction.detected_on,
                                                       CorrectiveAction.id))).all())
+
+
+# --- planned revisits, certificates, retention ---------------------------------------------
+
+async def add_revisits(*, session: AsyncSession, revisits: list[dict]) -> int:
+    """Store planned revisits; those planned before (same project, year, kind, day,
+    building and scope) are left as they are. How many were new."""
+    if not revisits:
+        return 0
+    rows = [{"status": "planned", "found_repair_ids": [], **r} for r in revisits]
+    result = await session.execute(insert(Revisit).values(rows).on_conflict_do_nothing(
+        constraint="uq_revisits_plan_item").returning(Revisit.id))
+    return len(result.all())
+
+
+async def list_revisits(*, session: AsyncSession, within: list[str] | None,
+                        project: str | None, year: int | None = None,
+                        status: str | None = None, due_before: date | None = None,
+                        limit: int = 2000) -> list[Revisit]:
+    """Revisits not archived, soonest first."""
+    query = select(Revisit).where(Revisit.archived_at.is_(None))
+    if within is not None:
+        query = query.where(Revisit.project.in_(within))
+    if project is not None:
+        query = query.where(Revisit.project == project)
+    if year is not None:
+        query = query.where(Revisit.year == year)
+    if status is not None:
+        query = query.where(Revisit.status == status)
+    if due_before is not None:
+        query = query.where(Revisit.due_on < due_before)
+    query = query.order_by(Revisit.due_on, Revisit.building, Revisit.kind, Revisit.scope,
+                           Revisit.id).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def get_revisit(*, session: AsyncSession, revisit_id: int, lock: bool = False
+                      ) -> Revisit | None:
+    query = select(Revisit).where(Revisit.id == revisit_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def track_certificates(*, session: AsyncSession, certificates: list[dict]) -> None:
+    """Track delivered units' certificates; a unit whose delivery changed before its
+    certificate was issued gets the new dates, an issued one is left alone."""
+    if not certificates:
+        return
+    statement = insert(Certificate).values(certificates)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[Certificate.project, Certificate.building, Certificate.unit],
+        set_={"delivered_on": statement.excluded.delivered_on,
+              "due_on": statement.excluded.due_on},
+        where=Certificate.issued_on.is_(None)
+        & (Certificate.delivered_on != statement.excluded.delivered_on)))
+
+
+async def get_certificate(*, session: AsyncSession, project: str, building: str, unit: str,
+                          lock: bool = False) -> Certificate | None:
+    query = select(Certificate).where(Certificate.project == project,
+                                      Certificate.building == building,
+                                      Certificate.unit == unit)
+    if lock:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def missing_certificates(*, session: AsyncSession, project: str,
+                               due_before: date | None = None) -> list[Certificate]:
+    """Certificates not issued yet (due before a day, if given), soonest due first."""
+    query = select(Certificate).where(Certificate.project == project,
+                                      Certificate.issued_on.is_(None))
+    if due_before is not None:
+        query = query.where(Certificate.due_on < due_before)
+    query = query.order_by(Certificate.due_on, Certificate.building, Certificate.unit)
+    return list((await session.scalars(query)).all())
+
+
+async def projects_with_records(*, session: AsyncSession, within: list[str] | None
+                                ) -> list[str]:
+    """Projects having visits, revisits or complaints (the ones archiving looks at)."""
+    query = union(select(ReturnVisit.project), select(Revisit.project),
+                  select(Complaint.project)).subquery()
+    statement = select(query.c.project).order_by(query.c.project)
+    if within is not None:
+        statement = statement.where(query.c.project.in_(within))
+    return list((await session.scalars(statement)).all())
+
+
+async def archive_before(*, session: AsyncSession, project: str, cutoff: datetime,
+                         at: datetime) -> tuple[int, int, int]:
+    """Archive the project's visits made (or not chosen: served) before `cutoff`, revisits
+    made before it and complaints handled before it. How many of each."""
+    visits = await session.execute(update(ReturnVisit).where(
+        ReturnVisit.project == project, ReturnVisit.archived_at.is_(None),
+        ((ReturnVisit.status == "done") & (ReturnVisit.done_at < cutoff))
+        | ((ReturnVisit.status == "not_selected") & (ReturnVisit.served_at < cutoff))
+    ).values(archived_at=at).returning(ReturnVisit.id))
+    revisits = await session.execute(update(Revisit).where(
+        Revisit.project == project, Revisit.archived_at.is_(None), Revisit.status == "done",
+        Revisit.done_at < cutoff).values(archived_at=at).returning(Revisit.id))
+    complaints = await session.execute(update(Complaint).where(
+        Complaint.project == project, Complaint.archived_at.is_(None),
+        Complaint.handled_at < cutoff).values(archived_at=at).returning(Complaint.id))
+    return len(visits.all()), len(revisits.all()), len(complaints.all())

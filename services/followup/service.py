@@ -1,7 +1,8 @@
 """Entry point of the follow-up service (回访): a `nats.micro` service named
 `repairflow-followup`. It follows the repairs' events (a durable JetStream consumer) to
 schedule return visits, starts each chosen visit's `ReturnVisitWorkflow`, and answers the
-visits, results, complaints and statistics commands (see handlers.py)."""
+visits, results, complaints and statistics commands (see handlers.py), and the planned
+revisits, certificates and archiving commands (see revisit_handlers.py)."""
 
 from __future__ import annotations
 
@@ -28,19 +29,26 @@ from services.common.contracts import (
 from services.common.db import make_engine, make_sessionmaker
 from services.common.followup_contracts import (
     FOLLOWUP_SUBJECTS,
+    ArchiveRecords,
     CheckVisit,
     GetPolicy,
     GetStatistics,
     GetVisit,
     HandleComplaint,
+    IssueCertificate,
     ListDueVisits,
+    ListMissingCertificates,
+    ListRevisits,
+    PlanRevisits,
     PutPolicy,
+    RecordRevisit,
     RecordVisit,
 )
 from services.common.logging import configure_logging
 from services.common.micro import json_endpoint, micro_service, serve_until_signalled
 from services.common.settings import CommonSettings
 from services.followup.handlers import FollowupHandlers, NotYet
+from services.followup.revisit_handlers import RevisitHandlers
 from workflows.return_visit.messages import ReturnVisitInput, workflow_id
 from workflows.return_visit.workflow import ReturnVisitWorkflow
 
@@ -84,11 +92,22 @@ def running(settings: FollowupSettings, temporal: Client | None = None
             group, endpoint = FOLLOWUP_SUBJECTS[name].rsplit(".", 1)
             await service.add_group(name=bus.subject(group)).add_endpoint(
                 name=endpoint, handler=json_endpoint(command, getattr(handlers, name)))
+        revisits = RevisitHandlers(handlers.sessions, bus, handlers._zone)
+        for name, command in (
+            ("plan_revisits", PlanRevisits), ("list_revisits", ListRevisits),
+            ("record_revisit", RecordRevisit), ("issue_certificate", IssueCertificate),
+            ("missing_certificates", ListMissingCertificates), ("archive", ArchiveRecords),
+        ):
+            group, endpoint = FOLLOWUP_SUBJECTS[name].rsplit(".", 1)
+            await service.add_group(name=bus.subject(group)).add_endpoint(
+                name=endpoint, handler=json_endpoint(command, getattr(revisits, name)))
         stop = asyncio.Event()
         follower = asyncio.create_task(follow_repairs(bus=bus, handlers=handlers, stop=stop))
+        resuming = asyncio.create_task(resume(handlers))
 
         async def stop_following() -> None:
             stop.set()
+            resuming.cancel()
             await follower
 
         return stop_following
@@ -98,6 +117,19 @@ def running(settings: FollowupSettings, temporal: Client | None = None
         version=VERSION, description="Return visits, repeated-defect control, planned revisits",
         build=build,
     )
+
+
+async def resume(handlers: FollowupHandlers, attempts: int = 30) -> None:
+    """At start: the workflows of visits due that have none, retried while Temporal or the
+    registry are still starting."""
+    for attempt in range(attempts):
+        try:
+            started = await handlers.resume()
+            log.info("return visits resumed", visits=started)
+            return
+        except Exception as exc:  # noqa: BLE001 - Temporal or the registry not up yet
+            log.warning("return visits not resumed yet", error=repr(exc), attempt=attempt)
+            await asyncio.sleep(2)
 
 
 async def follow_repairs(*, bus: Bus, handlers: FollowupHandlers, stop: asyncio.Event) -> None:

@@ -19,6 +19,7 @@ from services.intake import (
     delegation_endpoints,
     dispatch_endpoints,
     endpoints,
+    followup_endpoints,
     lifecycle_endpoints,
     openapi,
     photo_endpoints,
@@ -120,7 +121,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     # Every other route needs an API key, whether or not its handler asks who is calling.
     keyed = [Depends(authorize)]
     for module in (endpoints, lifecycle_endpoints, delegation_endpoints, registry_endpoints,
-                   service_item_endpoints, dispatch_endpoints, photo_endpoints, webhooks):
+                   service_item_endpoints, dispatch_endpoints, photo_endpoints, webhooks,
+                   followup_endpoints):
         app.include_router(module.router, dependencies=keyed)
     openapi.document(app)
     return app

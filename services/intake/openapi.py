@@ -103,6 +103,9 @@ TAGS = [
     {"name": "delegation", "description": "A repair handed to its liable developer, "
                                           "contractor or manufacturer (转开发商/厂家): "
                                           "attendance, emergency measures, back-charge."},
+    {"name": "followup", "description": "Return visits (回访) due and their results, "
+                                        "complaints, the quarter's statistics and a "
+                                        "project's follow-up policy."},
     {"name": "webhooks", "description": "Receive each repair's events at your URL, signed "
                                         "(Standard Webhooks)."},
     {"name": "warranty", "description": "Is a defect under warranty, who is liable, does the "
@@ -189,6 +192,10 @@ NOT_FOUND = {
                           "webhook_id"),
     "delivery_id": problem(404, "delivery_not_found", "No delivery 42 of this webhook.",
                            "该回调没有编号为 42 的投递。", "delivery_id"),
+    "visit_id": problem(404, "unknown_visit", f"No return visit 'repair-{REPAIR}'.",
+                        "没有这条回访记录。", "visit_id"),
+    "complaint_id": problem(404, "unknown_complaint", "No complaint 'visit-repair-…'.",
+                            "没有这条投诉。", "complaint_id"),
 }
 CONFLICTS = {
     ("post", "/v1/repairs"): problem(
@@ -209,6 +216,12 @@ CONFLICTS = {
     ("post", "/v1/offers/{offer_id}/decline"): problem(
         409, "offer_closed", "The offer is accepted already.", "该派工已处理，不能再次答复。",
         "offer_id"),
+    ("post", "/v1/return-visits/{visit_id}/result"): problem(
+        409, "already_recorded", "This visit's result is recorded already.", "该回访已有记录。",
+        "visit_id"),
+    ("post", "/v1/complaints/{complaint_id}/handled"): problem(
+        409, "already_handled", "This complaint is handled already.", "该投诉已处理完毕。",
+        "complaint_id"),
     ("post", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): problem(
         409, "delivery_not_failed", "Only a given-up delivery can be retried; this one is "
         "delivered or still being tried.", "只有已放弃的投递才能重试。", "delivery_id"),

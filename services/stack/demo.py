@@ -26,8 +26,11 @@ from services.common.dispatch_contracts import (
     TeamIn,
     TechnicianIn,
 )
+from services.common.followup_policy import FollowupPolicy
 from services.common.registry_contracts import GroupIn
 from services.dispatch import repository as dispatch
+from services.followup import demo_history
+from services.followup import repository as followup
 from services.intake import repository as intake
 from services.intake.service_item_endpoints import ServiceItemIn
 from services.warranty import repository as registry
@@ -91,9 +94,9 @@ def _outside_hours(technician: str, day: date, hours: ProjectHoursIn) -> list[On
 
 
 async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = False,
-                    today: date | None = None) -> bool:
-    """Load the demo registry, teams, technicians, rosters and service items unless a
-    registry exists; True if loaded."""
+                    today: date | None = None, followup_history: bool = True) -> bool:
+    """Load the demo registry, teams, technicians, rosters, service items and a year of
+    follow-up history unless a registry exists; True if loaded."""
     demo = read_demo(path)
     today = today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
     engine = make_engine(database_url, pool_size=1)
@@ -116,9 +119,33 @@ async def load_demo(database_url: str, *, path: Path = DEMO_FILE, force: bool = 
                 await intake.replace_service_items(
                     session=session, project=project, now=datetime.now(UTC),
                     items=[item.model_dump(mode="json") for item in items])
+            if followup_history:
+                await _followup_history(session, demo)
         return True
     finally:
         await engine.dispose()
+
+
+# The demo project whose last year of return visits is generated, and its specialists.
+HISTORY_PROJECT = "SH-LJ"
+SPECIALISTS = ("客服 王敏", "客服 李静")
+
+
+async def _followup_history(session, demo: DemoData) -> None:
+    """A year of closed repairs, return visits and their results for the demo project, so
+    the visits due this week, the quarter's rates and the repeated defects show at once."""
+    project = next(p for p in demo.group.project_documents() if p.code == HISTORY_PROJECT)
+    places = [demo_history.Place(b.code, u.code) for b in project.buildings for u in b.units]
+    places += [demo_history.Place(b.code, None, a.code) for b in project.buildings
+               for a in b.common_areas]
+    policy = FollowupPolicy(specialists=SPECIALISTS)
+    await followup.put_policy(session=session, project=project.code,
+                              document={"specialists": list(SPECIALISTS)},
+                              at=datetime.now(UTC))
+    history = demo_history.generate(project=project.code, places=places,
+                                    now=datetime.now(UTC), time_zone=project.time_zone,
+                                    policy=policy)
+    await demo_history.load(session, history, project.code)
 
 
 async def demo_api_key(database_url: str, home: Path, *, path: Path = DEMO_FILE) -> str:

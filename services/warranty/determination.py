@@ -234,6 +234,16 @@ def _contractor_layer(site: SiteFacts, category: CategoryFacts, rule: WarrantyRu
                  ends_on is not None and reported_on <= ends_on, en, zh, source, notes)
 
 
+def contractor_end(site: SiteFacts, rule: WarrantyRule, completion: date
+                   ) -> tuple[PeriodKind, date | None, tuple[str, ...]]:
+    """One warranty category's contractor-layer period kind and last day at `site` (the
+    contract's period where it sets one, as in `_contractor_layer`), with notes."""
+    term = _contract_term(site, rule, "contractor")
+    period = term.period if term else rule.contractor
+    ends_on, notes = _end(site, period, completion, "heating_season")
+    return period.kind, ends_on, notes
+
+
 def _developer_layer(site: SiteFacts, category: CategoryFacts, rule: WarrantyRule,
                      contractor: Layer, reported_on: date) -> Layer:
     term = _contract_term(site, rule, "developer")

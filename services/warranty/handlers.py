@@ -10,17 +10,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.common.contracts import LocateReport, ReportLocated
 from services.common.errors import Rejection
 from services.common.registry_contracts import (
+    BuildingExpiries,
+    CategoryExpiry,
     DetermineWarranty,
     GetProject,
+    GetWarrantyExpiries,
     LayerView,
     ListProjects,
     ProjectIn,
     ProjectList,
     ProjectSaved,
+    UnitDelivery,
     WarrantyDecision,
+    WarrantyExpiries,
 )
 from services.warranty import repository
 from services.warranty.determination import CategoryFacts, determine
+from services.warranty.expiries import contractor_expiries, first_handover, site_completion
 from services.warranty.models import Building, CommonArea, Project, Unit
 from services.warranty.registry import category_facts, check_project, site_facts
 
@@ -93,6 +99,32 @@ class WarrantyHandlers:
             contractor=LayerView(**asdict(decision.contractor)),
             developer=LayerView(**asdict(decision.developer)),
         )
+
+    async def expiries(self, command: GetWarrantyExpiries) -> WarrantyExpiries:
+        """Per building: its first handover, its units' deliveries and each warranty
+        category's contractor-layer end (read only)."""
+        async with self.sessions() as session:
+            project = await repository.get_project(session=session, code=command.project)
+            if project is None:
+                raise unknown_project(command.project, status=404)
+            buildings = await repository.buildings_with_units(session=session,
+                                                              project=project.code)
+        answer = []
+        for building, units in buildings:
+            site = site_facts(project=project, building=building, unit_code=None,
+                              common_area=None, delivered_on=None)
+            ends = contractor_expiries(site)
+            answer.append(BuildingExpiries(
+                building=building.code,
+                completion_on=site_completion(site),
+                delivered_on=first_handover(building.common_areas_delivered_on,
+                                            [u.delivered_on for u in units]),
+                units=[UnitDelivery(code=u.code, delivered_on=u.delivered_on) for u in units],
+                categories=[CategoryExpiry(warranty_category=e.warranty_category,
+                                           period_kind=e.period_kind, ends_on=e.ends_on,
+                                           notes=list(e.notes)) for e in ends]))
+        return WarrantyExpiries(project=project.code, time_zone=project.time_zone,
+                                buildings=answer)
 
 
 async def _handed_over_on(session: AsyncSession, building: Building,

@@ -147,3 +147,13 @@ async def list_projects(*, session: AsyncSession, group: str | None = None
     return [ProjectSummary(code=p.code, name=p.name, city=p.city, group=p.group_code,
                            buildings=b, units=u)
             for p, b, u in (await session.execute(query)).all()]
+
+
+async def buildings_with_units(*, session: AsyncSession, project: str
+                               ) -> list[tuple[Building, list[Unit]]]:
+    """The project's buildings in code order, each with its units in code order."""
+    buildings = (await session.scalars(select(Building).where(
+        Building.project_code == project).order_by(Building.code))).all()
+    units = (await session.scalars(select(Unit).where(
+        Unit.project_code == project).order_by(Unit.code))).all()
+    return [(b, [u for u in units if u.building_code == b.code]) for b in buildings]

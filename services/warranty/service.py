@@ -11,6 +11,7 @@ from nats.micro.service import Service
 from services.common.bus import Bus
 from services.common.contracts import (
     WARRANTY_DETERMINE,
+    WARRANTY_EXPIRIES,
     WARRANTY_GET_PROJECT,
     WARRANTY_LIST_PROJECTS,
     WARRANTY_LOCATE,
@@ -23,6 +24,7 @@ from services.common.micro import json_endpoint, micro_service, serve_until_sign
 from services.common.registry_contracts import (
     DetermineWarranty,
     GetProject,
+    GetWarrantyExpiries,
     ListProjects,
     ProjectIn,
 )
@@ -50,6 +52,7 @@ def running(settings: WarrantySettings) -> AbstractAsyncContextManager[Service]:
             (WARRANTY_PUT_PROJECT, ProjectIn, registry.put_project),
             (WARRANTY_GET_PROJECT, GetProject, registry.get_project),
             (WARRANTY_LIST_PROJECTS, ListProjects, registry.list_projects),
+            (WARRANTY_EXPIRIES, GetWarrantyExpiries, warranty.expiries),
         ):
             group, endpoint = subject.rsplit(".", 1)
             await service.add_group(name=bus.subject(group)).add_endpoint(

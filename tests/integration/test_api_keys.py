@@ -197,6 +197,22 @@ def probes(d: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
            for action, body in actions(who).items()},
         ("get", "/v1/repairs/{repair_id}/delegation"): ("GET", f"/v1/repairs/{r}/delegation",
                                                         {}),
+        ("get", "/v1/return-visits"): ("GET", "/v1/return-visits", {}),
+        ("get", "/v1/return-visits/{visit_id}"): ("GET", f"/v1/return-visits/repair-{r}", {}),
+        ("post", "/v1/return-visits/{visit_id}/result"): (
+            "POST", f"/v1/return-visits/repair-{r}/result", {"json": {
+                "method": "phone", "quality": 1, "effect": 1, "satisfaction": 1,
+                "satisfied": False, "owner_confirmed": False, "by": INTRUDER}}),
+        ("post", "/v1/complaints/{complaint_id}/handled"): (
+            "POST", f"/v1/complaints/visit-repair-{r}/handled", {"json": {
+                "by": INTRUDER, "outcome": "x"}}),
+        ("get", "/v1/projects/{project}/followup-statistics"): (
+            "GET", "/v1/projects/SH-LJ/followup-statistics", {"params": {
+                "year": 2026, "quarter": 1}}),
+        ("put", "/v1/projects/{project}/followup-policy"): (
+            "PUT", "/v1/projects/SH-LJ/followup-policy", {"json": {"specialists": [INTRUDER]}}),
+        ("get", "/v1/projects/{project}/followup-policy"): (
+            "GET", "/v1/projects/SH-LJ/followup-policy", {}),
         **{("post", f"/v1/repairs/{{repair_id}}/delegation/{action}"): (
             "POST", f"/v1/repairs/{r}/delegation/{action}", {"json": body})
            for action, body in {
@@ -289,6 +305,8 @@ async def test_a_key_never_reads_or_writes_data_outside_its_scope(stack: Stack, 
     orders = (await stack.api.get(f"/v1/technicians/{who}/orders")).json()["orders"]
     assert [o["state"] for o in orders if o["offer_id"] == shared["offer"]["offer_id"]] == [
         "offered"]
+    policy = (await stack.api.get("/v1/projects/SH-LJ/followup-policy")).json()["policy"]
+    assert policy["specialists"] == []
     hooks = (await stack.api.get("/v1/webhooks")).json()["webhooks"]
     assert [h["id"] for h in hooks] == [shared["webhook"]["id"]]
 

@@ -40,7 +40,8 @@ async def test_each_service_answers_ping_info_and_stats(services, bus: Bus):
     info = json.loads((await bus.nc.request("$SRV.INFO.repairflow-warranty", b"")).data)
     assert {e["subject"] for e in info["endpoints"]} == {bus.subject(s) for s in (
         "warranty.determine", WARRANTY_LOCATE, "warranty.registry.put_project",
-        "warranty.registry.get_project", "warranty.registry.list_projects")}
+        "warranty.registry.get_project", "warranty.registry.list_projects",
+        "warranty.registry.expiries")}
 
 
 async def test_warranty_locates_units_and_common_areas(services, bus: Bus):

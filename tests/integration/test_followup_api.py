@@ -1,0 +1,140 @@
+"""Follow-up through HTTP with every part on the time-skipping Temporal server: a repair
+driven to the owner's acceptance over the API gets its return visit, due a month later
+(time skipped), whose result is recorded and shows in the quarter's statistics; bad input
+is refused with the reason."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from services.common.bus import Bus
+from services.dispatch.service import DispatchSettings
+from services.dispatch.service import running as dispatch_running
+from services.followup.service import FollowupSettings
+from services.followup.service import running as followup_running
+from services.intake.app import IntakeSettings, create_app
+from services.intake.keys import create_key
+from services.warranty.service import WarrantySettings
+from services.warranty.service import running as warranty_running
+from tests.integration.test_repair_actions import OWNER, act, report, take_and_arrive
+from tests.integration.test_repair_workflow import during_working_hours
+from workflows.worker import WorkerSettings, build_worker
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+async def api(time_skipping: WorkflowEnvironment, settings: dict, demo_database: str,
+              bus: Bus) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole system on this test's slice, its Temporal the time-skipping server."""
+    target = time_skipping.client.service_client.config.target_host
+    settings = {**settings, "temporal_address": target}
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(warranty_running(WarrantySettings(**settings)))
+        await stack.enter_async_context(dispatch_running(DispatchSettings(**settings)))
+        await stack.enter_async_context(followup_running(FollowupSettings(**settings),
+                                                         temporal=time_skipping.client))
+        await stack.enter_async_context(build_worker(time_skipping.client, bus,
+                                                     WorkerSettings(**settings)))
+        app = create_app(IntakeSettings(**settings, outbox_interval=0.2))
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        operator = await create_key(demo_database, name="operator", group=None,
+                                    projects=None, rate_per_minute=100_000)
+        yield await stack.enter_async_context(httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://intake",
+            headers={"Authorization": f"Bearer {operator.token}"}))
+
+
+async def visit_of(api: httpx.AsyncClient, repair_id: str, timeout: float = 15) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = await api.get(f"/v1/return-visits/repair-{repair_id}")
+        if answer.status_code == 200:
+            return answer.json()
+        assert answer.status_code == 404, answer.text
+        assert time.monotonic() < deadline, "no return visit"
+        await asyncio.sleep(0.2)
+
+
+RESULT = {"method": "visit", "quality": 4, "effect": 5, "satisfaction": 5, "satisfied": True,
+          "owner_confirmed": True, "by": "客服 王敏"}
+
+
+async def test_an_accepted_repair_is_visited_a_month_later_and_counted(
+        time_skipping: WorkflowEnvironment, api: httpx.AsyncClient):
+    with time_skipping.auto_time_skipping_disabled():
+        await during_working_hours(time_skipping)
+        repair_id = await report(api)
+        who = await take_and_arrive(api, repair_id)
+        await act(api, repair_id, "complete", technician_id=who, work_done="更换角阀")
+        await act(api, repair_id, "acceptance", accepted=True, signed_by=OWNER)
+    visit = await visit_of(api, repair_id)
+    assert visit["status"] == "due" and visit["kind"] == "repair"
+    due = (await api.get("/v1/return-visits", params={"project": "SH-LJ"})).json()["visits"]
+    assert visit["id"] in [v["id"] for v in due]
+    # Not yet: the window opens a month after the work.
+    now = await time_skipping.get_current_time()
+    early = await api.post(f"/v1/return-visits/{visit['id']}/result",
+                           json={**RESULT, "at": now.isoformat()})
+    assert early.status_code == 409 and early.json()["code"] == "visit_not_due"
+
+    opens = datetime.fromisoformat(visit["opens_at"])
+    await time_skipping.sleep(opens - now + timedelta(days=1))
+    at = (await time_skipping.get_current_time()).astimezone(SHANGHAI)
+    bad = await api.post(f"/v1/return-visits/{visit['id']}/result",
+                         json={**RESULT, "satisfaction": 6, "at": at.isoformat()})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "satisfaction"
+    made = await api.post(f"/v1/return-visits/{visit['id']}/result", json={
+        **RESULT, "at": at.isoformat(), "satisfied": False, "satisfaction": 2,
+        "shortcomings": "墙角仍潮湿", "defect_found": {"description": "卫生间墙角仍有渗水"}})
+    assert made.status_code == 200, made.text
+    result = made.json()["result"]
+    assert made.json()["status"] == "done" and result["new_repair_id"]
+    again = await api.post(f"/v1/return-visits/{visit['id']}/result",
+                           json={**RESULT, "at": at.isoformat()})
+    assert again.status_code == 409 and again.json()["code"] == "already_recorded"
+    # The defect found is a new repair of the same place, from the return visit.
+    new = (await api.get(f"/v1/repairs/{result['new_repair_id']}")).json()
+    assert new["channel"] == "return_visit" and new["unit"] == visit["unit"]
+    # The unsatisfied owner's complaint goes to the manager; handled, it is visited in turn.
+    handled = await api.post(f"/v1/complaints/visit-{visit['id']}/handled",
+                             json={"by": "经理 孙强", "outcome": "返修并致歉"})
+    assert handled.status_code == 200 and handled.json()["assignee_role"] == "manager"
+
+    closes = datetime.fromisoformat(visit["closes_at"]).astimezone(SHANGHAI)
+    numbers = {"year": closes.year, "quarter": (closes.month - 1) // 3 + 1}
+    statistics = await api.get("/v1/projects/SH-LJ/followup-statistics", params=numbers)
+    assert statistics.status_code == 200, statistics.text
+    repairs = next(k for k in statistics.json()["kinds"] if k["kind"] == "repair")
+    assert repairs["due"] == 1 and repairs["done"] == 1 and repairs["on_time"] == 1
+    assert statistics.json()["failed_visits"] == [visit["id"]]
+
+
+async def test_follow_up_input_is_checked(api: httpx.AsyncClient):
+    unknown = await api.get("/v1/return-visits/repair-nope")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_visit"
+    quarter = await api.get("/v1/projects/SH-LJ/followup-statistics",
+                            params={"year": 2026, "quarter": 5})
+    assert quarter.status_code == 422 and quarter.json()["errors"][0]["field"] == "quarter"
+    nowhere = await api.get("/v1/projects/XX-NONE/followup-statistics",
+                            params={"year": 2026, "quarter": 1})
+    assert nowhere.status_code == 404
+    policy = await api.put("/v1/projects/SH-LJ/followup-policy",
+                           json={"rates": {"repair": 2}})
+    assert policy.status_code == 422 and "rates" in policy.json()["errors"][0]["field"]
+    kept = await api.put("/v1/projects/SH-LJ/followup-policy",
+                         json={"specialists": ["客服 王敏"]})
+    assert kept.status_code == 200 and kept.json()["policy"]["rates"]["repair"] == 0.8
+    assert (await api.get("/v1/projects/SH-LJ/followup-policy")).json()["policy"][
+        "specialists"] == ["客服 王敏"]
+    handled = await api.post("/v1/complaints/nope/handled", json={"by": "x", "outcome": "y"})
+    assert handled.status_code == 404

@@ -1,0 +1,1 @@
+"""The yearly revisit plan: a Temporal Schedule per project runs `RevisitPlanWorkflow`."""
