@@ -281,8 +281,21 @@ class PlanRevisits(Scoped):
     year: int = Field(ge=2000, le=2100)
 
 
+REVISIT_EXAMPLE = {
+    "id": 17, "project": "SH-LJ", "year": 2027, "kind": "expiry_notice",
+    "due_on": "2027-11-18", "building": "1", "scope": "roof_leakage: every owner",
+    "method": "letter", "reason": "屋面防水保修期将于2027-12-18届满，请业主及时报修",
+    "status": "planned", "result": None, "done_at": None, "done_by": None,
+    "found_repair_ids": []}
+CERTIFICATE_EXAMPLE = {
+    "project": "SH-LJ", "building": "1", "unit": "1-1201", "delivered_on": "2024-01-06",
+    "due_on": "2024-02-06", "issued_on": None, "issued_by": None, "overdue": True}
+
+
 class Revisit(Message):
     """One planned revisit: a task with a due day, a result and the repairs it found."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [REVISIT_EXAMPLE]})
 
     id: int
     project: str
@@ -301,6 +314,9 @@ class Revisit(Message):
 
 
 class RevisitPlan(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "project": "SH-LJ", "year": 2027, "time_zone": "Asia/Shanghai", "added": 14,
+        "revisits": [REVISIT_EXAMPLE], "certificates_missing": 1}]})
     project: str
     year: int
     time_zone: str
@@ -318,6 +334,7 @@ class ListRevisits(Scoped):
 
 
 class Revisits(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"revisits": [REVISIT_EXAMPLE]}]})
     revisits: list[Revisit]
 
 
@@ -343,6 +360,9 @@ class IssueCertificate(Scoped):
 
 
 class Certificate(Message):
+    """A unit's warranty certificate and repair card (保修证书/维修卡)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [CERTIFICATE_EXAMPLE]})
     project: str
     building: str
     unit: str
@@ -360,6 +380,8 @@ class ListMissingCertificates(Scoped):
 
 
 class Certificates(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "project": "SH-LJ", "as_of": "2026-11-22", "certificates": [CERTIFICATE_EXAMPLE]}]})
     project: str
     as_of: date
     certificates: list[Certificate]

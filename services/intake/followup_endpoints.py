@@ -4,8 +4,8 @@ a new repair (channel `return_visit`) before the result is recorded with a link 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -14,15 +14,25 @@ from services.common.contracts import Channel
 from services.common.errors import Rejection
 from services.common.followup_contracts import (
     FOLLOWUP_SUBJECTS,
+    Certificate,
+    Certificates,
     Complaint,
     GetPolicy,
     GetStatistics,
     GetVisit,
     HandleComplaint,
+    IssueCertificate,
     ListDueVisits,
+    ListMissingCertificates,
+    ListRevisits,
+    PlanRevisits,
     PolicyView,
     PutPolicy,
+    RecordRevisit,
     RecordVisit,
+    Revisit,
+    RevisitPlan,
+    Revisits,
     Statistics,
     Visit,
     VisitResult,
@@ -220,3 +230,95 @@ async def get_policy(project: ProjectCode, rt: Rt, caller: Authorized) -> Policy
     await caller.require(project)
     return await rt.bus.ask(FOLLOWUP_SUBJECTS["get_policy"], GetPolicy(
         within=await caller.within(), project=project), PolicyView)
+
+
+# --- planned quality revisits and certificates ------------------------------------------
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"year": 2027}]})
+    year: int = Field(ge=2000, le=2100)
+
+
+class RevisitResultIn(BaseModel):
+    """What the revisit found (回访结果) and the repairs it filed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={
+        "examples": [{"result": "走访12户，2户反映卫生间渗水，已报修", "by": "工程部 李强",
+                      "found_repair_ids": ["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"]}]})
+    result: str = Field(min_length=1, max_length=4000)
+    by: By
+    at: AwareDatetime | None = None
+    found_repair_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(
+        default_factory=list, max_length=100)
+
+
+class CertificateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={
+        "examples": [{"building": "1", "unit": "1-1201", "issued_on": "2024-01-20",
+                      "by": "客服 王敏"}]})
+    building: str = Field(min_length=1, max_length=32)
+    unit: str = Field(min_length=1, max_length=32)
+    issued_on: date
+    by: str | None = Field(None, min_length=1, max_length=100)
+
+
+@router.post("/v1/projects/{project}/revisit-plans", response_model=RevisitPlan,
+             summary="Plan a year's quality revisits (年度工程质量回访计划)")
+async def plan_revisits(project: ProjectCode, body: PlanIn, rt: Rt, caller: Authorized
+                        ) -> RevisitPlan:
+    """From the project's policy and its buildings' warranty end dates: half-yearly,
+    quarterly where set, seasonal before the rains, and a notice before each warranty
+    category of a building ends. Planning a year again adds only what is missing."""
+    await caller.require(project)
+    return await rt.bus.ask(FOLLOWUP_SUBJECTS["plan_revisits"], PlanRevisits(
+        within=await caller.within(), project=project, year=body.year), RevisitPlan)
+
+
+@router.get("/v1/projects/{project}/revisits", response_model=Revisits,
+            summary="A project's planned revisits, soonest first")
+async def list_revisits(
+    project: ProjectCode, rt: Rt, caller: Authorized,
+    year: Annotated[int | None, Query(ge=2000, le=2100, examples=[2027])] = None,
+    status: Annotated[Literal["planned", "done"] | None, Query()] = None,
+    due_before: Annotated[date | None, Query(examples=["2027-07-01"])] = None,
+) -> Revisits:
+    await caller.require(project)
+    return await rt.bus.ask(FOLLOWUP_SUBJECTS["list_revisits"], ListRevisits(
+        within=await caller.within(), project=project, year=year, status=status,
+        due_before=due_before), Revisits)
+
+
+@router.post("/v1/revisits/{revisit_id}/result", response_model=Revisit, responses=ERRORS,
+             summary="Record a planned revisit's result")
+async def record_revisit(
+    revisit_id: Annotated[int, Path(ge=1, le=2**31 - 1, examples=[17])],
+    body: RevisitResultIn, rt: Rt, caller: Authorized) -> Revisit:
+    """Once; the repairs it found are listed by id (file them with `POST /v1/repairs`,
+    channel `patrol` or `return_visit`)."""
+    return await rt.bus.ask(FOLLOWUP_SUBJECTS["record_revisit"], RecordRevisit(
+        within=await caller.within(), revisit_id=revisit_id, result=body.result, by=body.by,
+        at=body.at or datetime.now(UTC), found_repair_ids=list(body.found_repair_ids)),
+        Revisit)
+
+
+@router.get("/v1/projects/{project}/certificates", response_model=Certificates,
+            summary="Units still without their warranty certificate (保修证书)")
+async def missing_certificates(
+    project: ProjectCode, rt: Rt, caller: Authorized,
+    overdue_only: Annotated[bool, Query(description="Only those past the month.")] = False,
+) -> Certificates:
+    """Due one month after the unit's delivery (002 篇4 §3)."""
+    await caller.require(project)
+    return await rt.bus.ask(FOLLOWUP_SUBJECTS["missing_certificates"], ListMissingCertificates(
+        within=await caller.within(), project=project, overdue_only=overdue_only),
+        Certificates)
+
+
+@router.post("/v1/projects/{project}/certificates", response_model=Certificate,
+             responses=ERRORS, summary="Record a unit's certificate as issued")
+async def issue_certificate(project: ProjectCode, body: CertificateIn, rt: Rt,
+                            caller: Authorized) -> Certificate:
+    await caller.require(project)
+    return await rt.bus.ask(FOLLOWUP_SUBJECTS["issue_certificate"], IssueCertificate(
+        within=await caller.within(), project=project, building=body.building,
+        unit=body.unit, issued_on=body.issued_on, by=body.by), Certificate)

@@ -194,6 +194,8 @@ NOT_FOUND = {
                            "该回调没有编号为 42 的投递。", "delivery_id"),
     "visit_id": problem(404, "unknown_visit", f"No return visit 'repair-{REPAIR}'.",
                         "没有这条回访记录。", "visit_id"),
+    "revisit_id": problem(404, "unknown_revisit", "No revisit 17.", "没有这条回访计划。",
+                          "revisit_id"),
     "complaint_id": problem(404, "unknown_complaint", "No complaint 'visit-repair-…'.",
                             "没有这条投诉。", "complaint_id"),
 }
@@ -219,6 +221,12 @@ CONFLICTS = {
     ("post", "/v1/return-visits/{visit_id}/result"): problem(
         409, "already_recorded", "This visit's result is recorded already.", "该回访已有记录。",
         "visit_id"),
+    ("post", "/v1/revisits/{revisit_id}/result"): problem(
+        409, "already_recorded", "This revisit's result is recorded already.",
+        "该回访计划已有记录。", "revisit_id"),
+    ("post", "/v1/projects/{project}/certificates"): problem(
+        409, "already_issued", "Unit 1-1201's certificate was issued on 2024-01-20.",
+        "该户保修证书已于2024-01-20发放。", "unit"),
     ("post", "/v1/complaints/{complaint_id}/handled"): problem(
         409, "already_handled", "This complaint is handled already.", "该投诉已处理完毕。",
         "complaint_id"),

@@ -213,6 +213,16 @@ def probes(d: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
             "PUT", "/v1/projects/SH-LJ/followup-policy", {"json": {"specialists": [INTRUDER]}}),
         ("get", "/v1/projects/{project}/followup-policy"): (
             "GET", "/v1/projects/SH-LJ/followup-policy", {}),
+        ("post", "/v1/projects/{project}/revisit-plans"): (
+            "POST", "/v1/projects/SH-LJ/revisit-plans", {"json": {"year": 2031}}),
+        ("get", "/v1/projects/{project}/revisits"): ("GET", "/v1/projects/SH-LJ/revisits", {}),
+        ("post", "/v1/revisits/{revisit_id}/result"): (
+            "POST", "/v1/revisits/1/result", {"json": {"result": "x", "by": INTRUDER}}),
+        ("get", "/v1/projects/{project}/certificates"): (
+            "GET", "/v1/projects/SH-LJ/certificates", {}),
+        ("post", "/v1/projects/{project}/certificates"): (
+            "POST", "/v1/projects/SH-LJ/certificates", {"json": {
+                "building": "1", "unit": "1-101", "issued_on": "2024-01-01"}}),
         **{("post", f"/v1/repairs/{{repair_id}}/delegation/{action}"): (
             "POST", f"/v1/repairs/{r}/delegation/{action}", {"json": body})
            for action, body in {
@@ -307,6 +317,10 @@ async def test_a_key_never_reads_or_writes_data_outside_its_scope(stack: Stack, 
         "offered"]
     policy = (await stack.api.get("/v1/projects/SH-LJ/followup-policy")).json()["policy"]
     assert policy["specialists"] == []
+    revisits = await stack.api.get("/v1/projects/SH-LJ/revisits", params={"year": 2031})
+    assert revisits.json()["revisits"] == []
+    certificates = (await stack.api.get("/v1/projects/SH-LJ/certificates")).json()
+    assert "1-101" in [c["unit"] for c in certificates["certificates"]]
     hooks = (await stack.api.get("/v1/webhooks")).json()["webhooks"]
     assert [h["id"] for h in hooks] == [shared["webhook"]["id"]]
 

@@ -138,3 +138,35 @@ async def test_follow_up_input_is_checked(api: httpx.AsyncClient):
         "specialists"] == ["客服 王敏"]
     handled = await api.post("/v1/complaints/nope/handled", json={"by": "x", "outcome": "y"})
     assert handled.status_code == 404
+
+
+async def test_a_years_revisits_are_planned_and_recorded_over_http(api: httpx.AsyncClient):
+    planned = await api.post("/v1/projects/SH-LJ/revisit-plans", json={"year": 2028})
+    assert planned.status_code == 200, planned.text
+    plan = planned.json()
+    kinds = {r["kind"] for r in plan["revisits"]}
+    assert {"half_yearly", "expiry_notice"} <= kinds and plan["added"] == len(plan["revisits"])
+    again = (await api.post("/v1/projects/SH-LJ/revisit-plans", json={"year": 2028})).json()
+    assert again["added"] == 0 and len(again["revisits"]) == len(plan["revisits"])
+    first = plan["revisits"][0]
+    done = await api.post(f"/v1/revisits/{first['id']}/result",
+                          json={"result": "走访8户，无新问题", "by": "工程部 李强"})
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    twice = await api.post(f"/v1/revisits/{first['id']}/result",
+                           json={"result": "again", "by": "工程部 李强"})
+    assert twice.status_code == 409 and twice.json()["code"] == "already_recorded"
+    left = (await api.get("/v1/projects/SH-LJ/revisits",
+                          params={"year": 2028, "status": "planned"})).json()["revisits"]
+    assert first["id"] not in [r["id"] for r in left]
+    assert (await api.post("/v1/projects/SH-LJ/revisit-plans",
+                           json={"year": 1999})).status_code == 422
+    assert (await api.post("/v1/projects/XX-NONE/revisit-plans",
+                           json={"year": 2028})).status_code == 404
+    # Certificates: a unit's is issued once.
+    missing = (await api.get("/v1/projects/SH-LJ/certificates")).json()["certificates"]
+    unit = missing[0]
+    issued = await api.post("/v1/projects/SH-LJ/certificates", json={
+        "building": unit["building"], "unit": unit["unit"], "issued_on": unit["due_on"]})
+    assert issued.status_code == 200 and issued.json()["issued_on"] == unit["due_on"]
+    after = (await api.get("/v1/projects/SH-LJ/certificates")).json()["certificates"]
+    assert unit["unit"] not in [c["unit"] for c in after]
