@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import nats
@@ -121,6 +123,24 @@ def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: di
             "reported_on": "2026-11-22"}).json()
         assert decision["covered"] is True and decision["contractor"]["ends_on"] == "2028-06-30"
         assert decision["liable_party_name"] == "东方雨虹防水工程公司"
+
+        # The demo's year of follow-up: a specialist's visits still to make, the quarter's
+        # rates against target, and the units with repeated defects with their actions.
+        visits = httpx.get(f"{api}/v1/return-visits", timeout=10, headers=key, params={
+            "project": "SH-LJ", "assignee": "客服 王敏"}).json()["visits"]
+        assert visits and {v["assignee"] for v in visits} == {"客服 王敏"}
+        today = datetime.now(ZoneInfo("Asia/Shanghai"))
+        quarters = [(today.year, (today.month - 1) // 3 + 1)]
+        quarters.append((quarters[0][0] - (quarters[0][1] == 1), (quarters[0][1] - 2) % 4 + 1))
+        found = []
+        for year, number in quarters:
+            statistics = httpx.get(f"{api}/v1/projects/SH-LJ/followup-statistics",
+                                   timeout=10, headers=key,
+                                   params={"year": year, "quarter": number}).json()
+            repair_row = next(k for k in statistics["kinds"] if k["kind"] == "repair")
+            assert repair_row["target"] == 0.8 and repair_row["eligible"] > 0
+            found += [(a["unit"], a["category"]) for a in statistics["corrective_actions"]]
+        assert ("1-502", "LK-WET") in found and ("2-301", "PIPE-BLK") in found
 
         # A crashed service is restarted by the supervisor, and says so.
         intake = next(p for p in up.descendants() if "intake" in " ".join(p.cmdline()))
