@@ -1,5 +1,6 @@
-"""Schemathesis against the real intake, warranty and dispatch processes: whatever a client
-sends that the OpenAPI schema allows, or nearly allows, the answer is never a 5xx."""
+"""Schemathesis against the real intake, warranty, dispatch and follow-up processes:
+whatever a client sends that the OpenAPI schema allows, or nearly allows, the answer is
+never a 5xx."""
 
 from __future__ import annotations
 
@@ -30,13 +31,14 @@ def operator_key(demo_database: str) -> dict[str, str]:
 @pytest.fixture
 def intake_url(servers, demo_database: str, bus, nats_prefix: str, task_queue: str, tmp_path,
                operator_key: dict[str, str]) -> Iterator[str]:
-    """Intake, warranty and dispatch as processes; `bus` has declared this test's streams."""
+    """Intake and the services behind it as processes; `bus` has declared this test's
+    streams."""
     port = free_port()
     env = {"DATABASE_URL": demo_database, "NATS_URL": servers.nats_url,
            "TEMPORAL_ADDRESS": servers.temporal_address, "REPAIRFLOW_NATS_PREFIX": nats_prefix,
            "REPAIRFLOW_TASK_QUEUE": task_queue, "REPAIRFLOW_HTTP_PORT": str(port),
            "REPAIRFLOW_HOME": str(tmp_path / "home"), "REPAIRFLOW_LOG_LEVEL": "WARNING"}
-    with serving(("warranty", "dispatch", "intake"), env, operator_key) as url:
+    with serving(("warranty", "dispatch", "followup", "intake"), env, operator_key) as url:
         yield url
 
 
