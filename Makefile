@@ -20,7 +20,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check services workflows tests
+	$(BIN)/ruff check services workflows tests bench
+
+# The storm benchmark (bench/README.md): a stack of its own, the default size (about four
+# minutes on 2 cores), the figures as a Markdown table, the JSON in bench/results/.
+bench: $(STAMP)
+	$(BIN)/python -m bench storm $(BENCH_ARGS)
 
 clean-state:
 	rm -rf .repairflow

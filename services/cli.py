@@ -377,3 +377,25 @@ def followup_archive(
                    f"{row.cutoff.isoformat(timespec='minutes')}: {row.visits} visits, "
                    f"{row.revisits} revisits, {row.complaints} complaints")
     typer.echo(f"archived {done.total} records")
+
+
+bench_app = typer.Typer(help="Benchmarks (bench/README.md).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("storm")
+def bench_storm(
+    repairs: int = typer.Option(250, min=1, help="Reports to file in the storm."),
+    rate: float = typer.Option(0.0, min=0.0, help="Reports per second; 0: as fast as it goes."),
+    concurrency: int = typer.Option(32, min=1, help="Requests in flight at once."),
+    base_url: str | None = typer.Option(None, help="A running stack's intake (else one is "
+                                                   "started for the run)."),
+    api_key: str | None = typer.Option(None, help="An operator's key for --base-url."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures here."),
+) -> None:
+    """A report storm through the real stack, measured against the raw ceilings of the same
+    Temporal server in the same run; exits 1 if any accepted report was lost."""
+    from bench.cli import storm_command
+
+    raise typer.Exit(storm_command(repairs=repairs, rate=rate, concurrency=concurrency,
+                                   base_url=base_url, api_key=api_key, json_out=json_out))

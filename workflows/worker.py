@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -30,6 +33,10 @@ class WorkerSettings(CommonSettings):
     # The SDK's defaults (5 pollers) left throughput unused on this machine; see architecture.md.
     worker_pollers: int = 20
     worker_max_concurrent_tasks: int = 200
+    # Workflows kept in memory between their tasks (the SDK's default). Each costs about
+    # 0.25 MB here (the sandbox's own copy of its workflow module); one evicted is replayed
+    # from its history at its next task. bench/README.md measures both sides.
+    worker_max_cached_workflows: int = 1000
 
 
 def build_worker(client: Client, bus: Bus, settings: WorkerSettings, **options: Any) -> Worker:
@@ -52,11 +59,28 @@ def build_worker(client: Client, bus: Bus, settings: WorkerSettings, **options: 
         max_concurrent_activities=settings.worker_max_concurrent_tasks,
         # Let a running activity finish on SIGTERM instead of cancelling it at once.
         graceful_shutdown_timeout=timedelta(seconds=5),
-        **options,
+        **{"max_cached_workflows": settings.worker_max_cached_workflows, **options},
     )
 
 
+def cache_workflow_bytecode(home: Path) -> None:
+    """Compile the workflow modules once, at start.
+
+    The sandbox imports a workflow's module afresh for every workflow it runs, and each time
+    Python compiles the source again unless the bytecode is cached. With
+    PYTHONDONTWRITEBYTECODE set (common in containers) and an editable install, nothing is
+    cached: compiling workflows/repair/workflow.py was about a quarter of the worker's CPU in
+    a storm (bench/README.md). The bytecode goes to `<home>/pycache` (sys.pycache_prefix),
+    not next to the sources, which the setting asked to leave alone."""
+    if not sys.dont_write_bytecode:
+        return  # Python caches the bytecode itself at the first import
+    if sys.pycache_prefix is None:
+        sys.pycache_prefix = str(home / "pycache")
+    compileall.compile_dir(Path(__file__).parent, quiet=2)
+
+
 async def serve(settings: WorkerSettings) -> None:
+    cache_workflow_bytecode(settings.home)
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     bus = await Bus.connect(
         settings.nats_url, prefix=settings.nats_prefix, name="repairflow-worker"

@@ -11,7 +11,7 @@ from services.common.settings import to_sqlalchemy_url
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An engine on asyncpg; `pool_pre_ping` so that a restarted PostgreSQL is reconnected."""
     return create_async_engine(
-        to_sqlalchemy_url(database_url), pool_size=pool_size, pool_pre_ping=False
+        to_sqlalchemy_url(database_url), pool_size=pool_size, pool_pre_ping=True
     )
 
 
