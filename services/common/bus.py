@@ -6,7 +6,9 @@ deployment's prefix (`REPAIRFLOW_NATS_PREFIX`).
 
 from __future__ import annotations
 
-from typing import TypeVar
+import asyncio
+import contextlib
+from typing import Any, TypeVar
 
 import nats
 import structlog
@@ -111,3 +113,22 @@ class Bus:
         """Drain: finish in-flight handlers and flush pending publishes before closing."""
         if not self.nc.is_closed:
             await self.nc.drain()
+
+
+async def fetch_or_stop(subscription: Any, stop: asyncio.Event, *, batch: int,
+                        timeout: float = 1.0) -> list[Any]:
+    """A pull consumer's next messages (a fetch's own timeout raises as usual), or none as
+    soon as `stop` is set: the pending fetch is abandoned, not waited out, so a consumer
+    loop ends at once. Whatever that fetch had pulled is redelivered after `ack_wait`."""
+    fetching = asyncio.ensure_future(subscription.fetch(batch=batch, timeout=timeout))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if fetching.done():
+        return fetching.result()
+    fetching.cancel()
+    with contextlib.suppress(BaseException):
+        await fetching
+    return []

@@ -19,7 +19,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from services.common.bus import Bus
+from services.common.bus import Bus, fetch_or_stop
 from services.common.contracts import (
     REPAIR_PROGRESSED,
     REPAIR_REPORTED,
@@ -157,7 +157,7 @@ async def follow_repairs(*, bus: Bus, handlers: FollowupHandlers, stop: asyncio.
     try:
         while not stop.is_set() and not bus.nc.is_closed:
             try:
-                messages = await subscription.fetch(batch=50, timeout=1)
+                messages = await fetch_or_stop(subscription, stop, batch=50)
             except (TimeoutError, NatsTimeout):
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS reconnecting: try again shortly

@@ -16,7 +16,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.common.bus import Bus
+from services.common.bus import Bus, fetch_or_stop
 from services.common.contracts import (
     REPAIR_ESCALATED,
     REPAIR_OVERDUE,
@@ -89,7 +89,7 @@ async def follow_events(*, bus: Bus, sessions: async_sessionmaker, stop: asyncio
     try:
         while not stop.is_set():
             try:
-                messages = await subscription.fetch(batch=50, timeout=1)
+                messages = await fetch_or_stop(subscription, stop, batch=50)
             except (TimeoutError, NatsTimeout):
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS reconnecting: try again shortly

@@ -43,7 +43,7 @@ from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook as Signer
 
 from services.common import contracts
-from services.common.bus import Bus
+from services.common.bus import Bus, fetch_or_stop
 from services.common.contracts import WARRANTY_LIST_PROJECTS
 from services.common.errors import Rejection
 from services.common.registry_contracts import ListProjects, ProjectList
@@ -488,7 +488,7 @@ async def fan_out(
     try:
         while not stop.is_set():
             try:
-                messages = await subscription.fetch(batch=1, timeout=1)
+                messages = await fetch_or_stop(subscription, stop, batch=1)
             except (TimeoutError, NatsTimeout):
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS reconnecting: try again shortly
