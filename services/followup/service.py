@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
 import structlog
-from nats.errors import TimeoutError as NatsTimeout
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.micro.service import Service
 from pydantic import ValidationError
@@ -19,7 +19,8 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from services.common.bus import Bus, fetch_or_stop
+from services.common.bus import Bus
+from services.common.consumer import Unreadable, consume
 from services.common.contracts import (
     REPAIR_PROGRESSED,
     REPAIR_REPORTED,
@@ -47,7 +48,7 @@ from services.common.followup_contracts import (
 from services.common.logging import configure_logging
 from services.common.micro import json_endpoint, micro_service, serve_until_signalled
 from services.common.settings import CommonSettings
-from services.followup.handlers import FollowupHandlers, NotYet
+from services.followup.handlers import FollowupHandlers
 from services.followup.revisit_handlers import RevisitHandlers
 from workflows.return_visit.messages import ReturnVisitInput, workflow_id
 from workflows.return_visit.workflow import ReturnVisitWorkflow
@@ -134,62 +135,24 @@ async def resume(handlers: FollowupHandlers, attempts: int = 30) -> None:
 
 async def follow_repairs(*, bus: Bus, handlers: FollowupHandlers, stop: asyncio.Event) -> None:
     """Apply the repairs' reported and status events until `stop`; each is acknowledged
-    after it is applied (at least once; applying one twice changes nothing)."""
-    prefix = bus.subject("")
-    while True:  # the stream may not exist yet (declared by `up` or a deploy step)
+    after it is applied (at least once; applying one twice changes nothing). A closed
+    repair whose report has not come yet is asked for again a second later."""
+
+    async def handle(subject: str, message: Msg) -> None:
         try:
-            subscription = await bus.js.pull_subscribe(
-                bus.subject(REPAIR_REPORTED), durable=bus.stream(CONSUMER).replace(".", "_"),
-                stream=bus.stream("REPAIRS"),
-                config=ConsumerConfig(
-                    ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-                    max_deliver=50, ack_wait=30,
-                    filter_subjects=[bus.subject(REPAIR_REPORTED),
-                                     bus.subject(REPAIR_PROGRESSED)]))
-            break
-        except Exception as exc:  # noqa: BLE001 - retried until the stream is there
-            log.warning("follow-up cannot subscribe yet", error=repr(exc))
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=2)
-                return
-            except TimeoutError:
-                continue
-    try:
-        while not stop.is_set() and not bus.nc.is_closed:
-            try:
-                messages = await fetch_or_stop(subscription, stop, batch=50)
-            except (TimeoutError, NatsTimeout):
-                continue
-            except Exception as exc:  # noqa: BLE001 - NATS reconnecting: try again shortly
-                if not stop.is_set():
-                    log.warning("follow-up fetch failed", error=repr(exc))
-                    await asyncio.sleep(1)
-                continue
-            for message in messages:
-                subject = message.subject.removeprefix(prefix)
-                try:
-                    if subject == REPAIR_REPORTED:
-                        await handlers.on_reported(
-                            RepairReported.model_validate_json(message.data))
-                    else:
-                        await handlers.on_progressed(
-                            RepairProgressed.model_validate_json(message.data))
-                except ValidationError:
-                    log.error("unreadable event dropped", subject=message.subject)
-                    await message.term()
-                    continue
-                except NotYet:
-                    await message.nak(delay=1)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - redelivered later
-                    log.warning("follow-up could not apply an event", subject=subject,
-                                error=repr(exc))
-                    await message.nak(delay=2)
-                    continue
-                await message.ack()
-    finally:
-        if not bus.nc.is_closed:
-            await subscription.unsubscribe()
+            if subject == REPAIR_REPORTED:
+                await handlers.on_reported(RepairReported.model_validate_json(message.data))
+            else:
+                await handlers.on_progressed(
+                    RepairProgressed.model_validate_json(message.data))
+        except ValidationError as error:
+            raise Unreadable(str(error)) from None
+
+    await consume(
+        bus=bus, name=CONSUMER, subjects=[REPAIR_REPORTED, REPAIR_PROGRESSED], handle=handle,
+        stop=stop, retry_delay=lambda delivered: 1.0 if delivered < 5 else 5.0,
+        config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
+                              deliver_policy=DeliverPolicy.ALL, max_deliver=50, ack_wait=30))
 
 
 def main() -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 
 import structlog
-from nats.errors import TimeoutError as NatsTimeout
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.common.bus import Bus, fetch_or_stop
+from services.common.bus import Bus
+from services.common.consumer import Unreadable, consume
 from services.common.contracts import (
     REPAIR_ESCALATED,
     REPAIR_OVERDUE,
@@ -65,53 +66,16 @@ async def apply(session: AsyncSession, subject: str, data: bytes) -> None:
 async def follow_events(*, bus: Bus, sessions: async_sessionmaker, stop: asyncio.Event
                         ) -> None:
     """Apply events until `stop` is set; each is acknowledged after its commit (at least
-    once, and applying one twice changes nothing). A stop event, not cancellation, ends
-    the loop: the NATS client turns a cancelled fetch into a timeout."""
-    prefix = bus.subject("")
-    while True:  # the stream may not exist yet (declared by `up` or a deploy step)
+    once, and applying one twice changes nothing)."""
+
+    async def handle(subject: str, message: Msg) -> None:
         try:
-            subscription = await bus.js.pull_subscribe(
-                bus.subject(REPAIR_OVERDUE), durable=bus.stream(CONSUMER).replace(".", "_"),
-                stream=bus.stream("REPAIRS"),
-                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
-                                      deliver_policy=DeliverPolicy.ALL, max_deliver=20,
-                                      ack_wait=30,
-                                      filter_subjects=[bus.subject(s) for s in SUBJECTS]),
-            )
-            break
-        except Exception as exc:  # noqa: BLE001 - retried until the stream is there
-            log.warning("read model cannot subscribe yet", error=repr(exc))
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=2)
-                return
-            except TimeoutError:
-                continue
-    try:
-        while not stop.is_set():
-            try:
-                messages = await fetch_or_stop(subscription, stop, batch=50)
-            except (TimeoutError, NatsTimeout):
-                continue
-            except Exception as exc:  # noqa: BLE001 - NATS reconnecting: try again shortly
-                if not stop.is_set():
-                    log.warning("read model fetch failed", error=repr(exc))
-                    await asyncio.sleep(1)
-                continue
-            for message in messages:
-                subject = message.subject.removeprefix(prefix)
-                try:
-                    async with sessions.begin() as session:
-                        await apply(session, subject, message.data)
-                except ValidationError:
-                    log.error("unreadable event dropped", subject=message.subject)
-                    await message.term()
-                    continue
-                except Exception as exc:  # noqa: BLE001 - redelivered later
-                    log.warning("read model update failed", subject=message.subject,
-                                error=repr(exc))
-                    await message.nak(delay=2)
-                    continue
-                await message.ack()
-    finally:
-        # An open pull subscription would hold the connection's drain for its full timeout.
-        await subscription.unsubscribe()
+            async with sessions.begin() as session:
+                await apply(session, subject, message.data)
+        except ValidationError as error:
+            raise Unreadable(str(error)) from None
+
+    await consume(bus=bus, name=CONSUMER, subjects=list(SUBJECTS), handle=handle, stop=stop,
+                  config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
+                                        deliver_policy=DeliverPolicy.ALL, max_deliver=20,
+                                        ack_wait=30))

@@ -33,7 +33,6 @@ import httpx
 import structlog
 from fastapi import APIRouter, Path, Query, Response, status
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, UrlConstraints
 from sqlalchemy import and_, any_, exists, func, literal, or_, select
@@ -43,7 +42,8 @@ from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook as Signer
 
 from services.common import contracts
-from services.common.bus import Bus, fetch_or_stop
+from services.common.bus import Bus
+from services.common.consumer import Unreadable, consume
 from services.common.contracts import WARRANTY_LIST_PROJECTS
 from services.common.errors import Rejection
 from services.common.registry_contracts import ListProjects, ProjectList
@@ -481,71 +481,28 @@ async def fan_out(
     replicas, so events become deliveries in stream order: the sender never sees a repair's
     later event before its earlier one. Repairs' events are few (thousands a day), so one
     at a time is fast enough."""
-    subscription = await _subscribe(bus, stop)
-    if subscription is None:
-        return
     prefix = bus.subject("")
-    try:
-        while not stop.is_set():
-            try:
-                messages = await fetch_or_stop(subscription, stop, batch=1)
-            except (TimeoutError, NatsTimeout):
-                continue
-            except Exception as exc:  # noqa: BLE001 - NATS reconnecting: try again shortly
-                if not stop.is_set():
-                    log.warning("webhook fan-out fetch failed", error=repr(exc))
-                    await asyncio.sleep(1)
-                continue
-            for message in messages:
-                try:
-                    async with sessions.begin() as session:
-                        written = await _write_deliveries(session, message, prefix)
-                except Exception as exc:  # noqa: BLE001 - redelivered later; the rest waits
-                    delivered = message.metadata.num_delivered
-                    log.warning(
-                        "webhook fan-out failed",
-                        subject=message.subject,
-                        delivered=delivered,
-                        error=repr(exc),
-                    )
-                    await message.nak(delay=min(30, 2 ** min(delivered, 5)))
-                    continue
-                if written is None:
-                    await message.term()
-                    continue
-                await message.ack()
-                if written and queued is not None:
-                    queued.set()
-    finally:
-        # An open pull subscription would hold the connection's drain for its full timeout.
-        await subscription.unsubscribe()
 
+    async def handle(subject: str, message: Msg) -> None:
+        async with sessions.begin() as session:
+            written = await _write_deliveries(session, message, prefix)
+        if written is None:
+            raise Unreadable("no repair to place it")
+        if written and queued is not None:
+            queued.set()
 
-async def _subscribe(bus: Bus, stop: asyncio.Event):
-    """The durable pull subscription, once the stream exists; None when stopped first."""
-    while True:  # the stream may not exist yet (declared by `up` or a deploy step)
-        try:
-            return await bus.js.pull_subscribe(
-                bus.subject("repairs.>"),
-                durable=bus.stream(CONSUMER).replace(".", "_"),
-                stream=bus.stream("REPAIRS"),
-                config=ConsumerConfig(
-                    ack_policy=AckPolicy.EXPLICIT,
-                    deliver_policy=DeliverPolicy.ALL,
-                    ack_wait=30,
-                    # Unlimited redelivery: an event is never dropped while PostgreSQL is away.
-                    max_deliver=-1,
-                    # One event in flight over all replicas: their commits stay in stream order.
-                    max_ack_pending=1,
-                ),
-            )
-        except Exception as exc:  # noqa: BLE001 - retried until the stream is there
-            log.warning("webhook fan-out cannot subscribe yet", error=repr(exc))
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=2)
-                return None
-            except TimeoutError:
-                continue
+    await consume(
+        bus=bus, name=CONSUMER, subjects=["repairs.>"], handle=handle, stop=stop, batch=1,
+        retry_delay=lambda delivered: min(30, 2 ** min(delivered, 5)),
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=30,
+            # Unlimited redelivery: an event is never dropped while PostgreSQL is away.
+            max_deliver=-1,
+            # One event in flight over all replicas: their commits stay in stream order.
+            max_ack_pending=1,
+        ))
 
 
 async def _write_deliveries(session: AsyncSession, message: Msg, prefix: str) -> int | None:
