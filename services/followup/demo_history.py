@@ -73,8 +73,7 @@ def generate(*, project: str, places: list[Place], now: datetime, time_zone: str
             project=project, building=place.building, unit=place.unit,
             common_area=place.common_area, category=category,
             reported_at=closed_at - timedelta(days=rng.randrange(1, 6)), closed_at=closed_at))
-        period = quarter_of(closed_at, time_zone=time_zone).start
-        key = (VisitKind.repair.value, f"{period.year}Q{(period.month - 1) // 3 + 1}")
+        key = (VisitKind.repair.value, quarter_of(closed_at, time_zone=time_zone).quarter_label)
         chosen = should_visit(kind=VisitKind.repair, selected=selected[key], seen=seen[key],
                               policy=policy, in_unit=place.unit is not None)
         seen[key] += 1

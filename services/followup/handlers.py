@@ -135,8 +135,7 @@ class FollowupHandlers:
         existing = await repository.get_visit(session=session, visit_id=visit_id)
         if existing is not None:
             return existing
-        period = quarter_of(served_at, time_zone=zone)
-        label = f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}"
+        label = quarter_of(served_at, time_zone=zone).quarter_label
         count = await repository.count_for_sampling(session=session, project=project,
                                                     kind=kind.value, period=label)
         chosen = should_visit(kind=kind, selected=count.selected, seen=count.seen,

@@ -47,6 +47,11 @@ class Period:
     def __contains__(self, moment: object) -> bool:
         return isinstance(moment, datetime) and self.start <= moment < self.end
 
+    @property
+    def quarter_label(self) -> str:
+        """`2026Q3` for a quarter (see `quarter`): the key of its sampling counts."""
+        return f"{self.start.year}Q{(self.start.month - 1) // 3 + 1}"
+
 
 @dataclass(frozen=True)
 class VisitRecord:

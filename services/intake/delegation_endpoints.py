@@ -6,7 +6,7 @@ repair workflow follows the delegation's outcome by itself."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from services.intake.lifecycle_endpoints import (
     At,
     By,
     RepairId,
+    now,
     run_update,
     temporal_errors,
     visible,
@@ -196,7 +197,7 @@ async def attend(repair_id: RepairId, body: AttendIn, rt: Rt, caller: Authorized
     """Once, while `notified` or `expired`; after `attend_by` it is recorded as late."""
     _not_ahead("at", body.at)
     return await _act(rt, caller, repair_id, DelegationWorkflow.attend,
-                      Attendance(by=body.by, at=body.at or _now()))
+                      Attendance(by=body.by, at=body.at or now()))
 
 
 @router.post("/v1/repairs/{repair_id}/delegation/emergency-measures",
@@ -216,7 +217,7 @@ async def repaired(repair_id: RepairId, body: RepairedIn, rt: Rt, caller: Author
     acceptance (a rejection sends it back to the liable party, as a new round)."""
     _not_ahead("at", body.at)
     return await _act(rt, caller, repair_id, DelegationWorkflow.repaired,
-                      Repaired(by=body.by, work_done=body.work_done, at=body.at or _now()))
+                      Repaired(by=body.by, work_done=body.work_done, at=body.at or now()))
 
 
 @router.post("/v1/repairs/{repair_id}/delegation/another-party",
@@ -268,12 +269,8 @@ def view(delegation_id: str, state: DelegationState, time_zone: str) -> Delegati
     )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _not_ahead(field: str, at: datetime | None) -> None:
-    if at is not None and at > _now() + CLOCK_SKEW:
+    if at is not None and at > now() + CLOCK_SKEW:
         raise Rejection("in_the_future", f"{field} is in the future.", "时间不能晚于当前时间。",
                         field, 422)
 

@@ -437,7 +437,7 @@ async def accept(repair_id: RepairId, body: AcceptIn, rt: Rt, caller: Authorized
                  ) -> RepairProgress:
     """Only the technician the repair is offered to, while the offer is open."""
     return await _act(rt, caller, repair_id, RepairWorkflow.accept,
-                      Accept(technician_id=body.technician_id, at=body.at or _now()))
+                      Accept(technician_id=body.technician_id, at=body.at or now()))
 
 
 @router.post("/v1/repairs/{repair_id}/decline", **_action("Decline an offered repair"))
@@ -445,15 +445,15 @@ async def decline(repair_id: RepairId, body: DeclineIn, rt: Rt, caller: Authoriz
                   ) -> RepairProgress:
     """The next technician is offered the repair."""
     return await _act(rt, caller, repair_id, RepairWorkflow.decline, Decline(
-        technician_id=body.technician_id, reason=body.reason, at=body.at or _now()))
+        technician_id=body.technician_id, reason=body.reason, at=body.at or now()))
 
 
 @router.post("/v1/repairs/{repair_id}/arrive", **_action("The technician is on site (到场)"))
 async def arrive(repair_id: RepairId, body: ArriveIn, rt: Rt, caller: Authorized
                  ) -> RepairProgress:
     """Meets the arrival deadline; only the assigned technician."""
-    arrived_at = body.arrived_at or _now()
-    if arrived_at > _now() + CLOCK_SKEW:
+    arrived_at = body.arrived_at or now()
+    if arrived_at > now() + CLOCK_SKEW:
         raise Rejection("in_the_future", "arrived_at is in the future.",
                         "到场时间不能晚于当前时间。", "arrived_at", 422)
     return await _act(rt, caller, repair_id, RepairWorkflow.arrive,
@@ -473,7 +473,7 @@ async def diagnose(repair_id: RepairId, body: DiagnoseIn, rt: Rt, caller: Author
     return await _update(repair, rt, RepairWorkflow.diagnose, Diagnosis(
         technician_id=body.technician_id, cause=body.cause.value, plan=body.plan,
         materials=list(body.materials), needs_appraisal=body.needs_appraisal,
-        at=body.at or _now(), quote=priced, hand_over=body.hand_over))
+        at=body.at or now(), quote=priced, hand_over=body.hand_over))
 
 
 @router.post("/v1/repairs/{repair_id}/quote",
@@ -538,7 +538,7 @@ async def complete(repair_id: RepairId, body: CompleteIn, rt: Rt, caller: Author
                             "该报修单没有这张照片。", "photo_ids", 422)
     return await _update(repair, rt, RepairWorkflow.complete, Completion(
         technician_id=body.technician_id, work_done=body.work_done,
-        materials=list(body.materials), photo_ids=list(body.photo_ids), at=body.at or _now()))
+        materials=list(body.materials), photo_ids=list(body.photo_ids), at=body.at or now()))
 
 
 @router.post("/v1/repairs/{repair_id}/acceptance",
@@ -554,7 +554,7 @@ async def acceptance(repair_id: RepairId, body: AcceptanceIn, rt: Rt, caller: Au
                         "业主不验收时须填写原因。", "reason", 422)
     return await _act(rt, caller, repair_id, RepairWorkflow.owner_acceptance, OwnerAcceptance(
         accepted=body.accepted, signed_by=body.signed_by, reason=body.reason,
-        at=body.at or _now(), another_technician=body.another_technician))
+        at=body.at or now(), another_technician=body.another_technician))
 
 
 @router.post("/v1/repairs/{repair_id}/reschedule",
@@ -589,7 +589,8 @@ async def cancel(repair_id: RepairId, body: CancelIn, rt: Rt, caller: Authorized
                       Cancel(reason=body.reason, by=body.by, note=body.note))
 
 
-def _now() -> datetime:
+def now() -> datetime:
+    """The moment of the request, for an action's `at` left out."""
     return datetime.now(UTC)
 
 
