@@ -29,10 +29,11 @@ from services.common.contracts import (
 from services.common.errors import Rejection
 from services.common.failpoints import failpoint
 from services.common.registry_contracts import GetProject, ProjectIn
-from services.intake import repository, service
+from services.intake import photos, report_body, repository, service
 from services.intake.auth import Authorized, Caller, ProjectDirectory, RateLimits
 from services.intake.models import IdempotencyKey, Photo, Repair, RepairCall, RepairStep
 from services.intake.outbox import OutboxRelay
+from services.intake.report_body import Submission, read_submission
 from services.intake.schemas import (
     DUPLICATE_EXAMPLE,
     Deadlines,
@@ -40,7 +41,6 @@ from services.intake.schemas import (
     RepairPage,
     RepairView,
     Reporter,
-    ReportRepair,
     ServiceLevels,
     TimelineEntry,
     normalise_phone,
@@ -84,16 +84,21 @@ ProjectCode = Annotated[str, Path(description="A project's code.", examples=["SH
                      "Idempotency-Key that got a 200.",
                      "content": {"application/json": {"example": DUPLICATE_EXAMPLE}}},
                409: {"description": "The Idempotency-Key was used with another body."}},
+    openapi_extra=report_body.OPENAPI,
 )
 async def report_repair(
-    command: ReportRepair, rt: Rt, caller: Authorized, response: Response,
+    rt: Rt, caller: Authorized, response: Response,
+    submission: Annotated[Submission, Depends(read_submission)],
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", min_length=1, max_length=200,
         description="Send the same key when retrying: the same repair comes back.")] = None,
 ) -> RepairView:
     """Record a report and start its repair. A 201 means it is stored and will not be lost.
     A report of the same place and category as an open repair, within the project's
-    window, is attached to that repair instead (200, `duplicate_of`)."""
+    window, is attached to that repair instead (200, `duplicate_of`). Sent as multipart, the
+    report (the `report` part) comes with its photos (`photos` parts), kept with the
+    repair it is recorded on."""
+    command = submission.report
     if command.unit is not None and command.common_area is not None:
         raise Rejection(
             "place_ambiguous", "Give either a unit or a common area, not both.",
@@ -107,7 +112,7 @@ async def report_repair(
         ReportLocated,
     )
     received_at = datetime.now(UTC)
-    fingerprint = service.request_hash(command)
+    fingerprint = service.request_hash(command, photos=[p.sha256 for p in submission.photos])
     created = False
     async with rt.sessions.begin() as session:
         if idempotency_key:
@@ -141,6 +146,8 @@ async def report_repair(
             repair = await service.record_report(
                 session=session, command=command, located=located, received_at=received_at)
             created = True
+        await photos.keep(store=rt.store, session=session, repair_id=repair.id,
+                          photos=submission.photos, uploaded_at=received_at)
         if idempotency_key:
             session.add(IdempotencyKey(
                 scope=caller.key_id, key=idempotency_key, request_hash=fingerprint,

@@ -42,6 +42,7 @@ from services.common.followup_policy import FollowupPolicy
 from services.intake import endpoints, repository
 from services.intake.auth import Authorized
 from services.intake.endpoints import Rt
+from services.intake.report_body import Submission
 from services.intake.schemas import Reporter, ReportRepair
 
 router = APIRouter(tags=["followup"])
@@ -178,7 +179,7 @@ async def _file_defect(rt: Rt, caller: Any, visit: Visit, defect: DefectFound,
         reporter=Reporter(name=old.reporter_name, phone=old.reporter_phone),
         category=defect.category or old.category,
         description=f"回访发现（原报修 {old.ticket}）：{defect.description}")
-    filed = await endpoints.report_repair(command, rt, caller, response,
+    filed = await endpoints.report_repair(rt, caller, response, Submission(command),
                                           idempotency_key=f"return-visit:{visit.id}")
     return filed.duplicate_of or filed.id
 

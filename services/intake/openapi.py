@@ -16,6 +16,7 @@ from pydantic_core import to_jsonable_python
 
 from services.intake.auth import authorize
 from services.intake.problems import MEDIA_TYPE
+from services.intake.schemas import ReportRepair
 
 DESCRIPTION = """\
 RepairFlow takes warranty-repair reports (报修) for property groups and follows each repair
@@ -39,6 +40,11 @@ the `reporter`, the `channel`, a defect `category` (e.g. `LK-WET` 厨卫地面�
 `description`. **201** means the report is stored and will not be lost; the body is the
 repair: its `id` (to follow it), `ticket` (工单号), `priority` and arrival deadline
 (`deadlines.arrive_by`, in the project's time zone, with the rule behind it).
+
+To send photos with the report, post it as `multipart/form-data`: the same JSON in a
+`report` part (content type `application/json`) and up to nine `photos` parts (JPEG, PNG,
+WebP or HEIC, judged by their bytes, 10 MB each by default). The report and its photos are
+kept together or not at all. More photos later: `POST /v1/repairs/{repair_id}/photos`.
 
 ## Retries: Idempotency-Key
 Send an `Idempotency-Key` header (up to 200 characters: a UUID, or your own ticket number)
@@ -262,9 +268,20 @@ EARLY_EN = ("Unit 1-1201 delivered on 2023-01-06, before the building's completi
 EARLY_ZH = "房号1-1201的交付日期2023-01-06早于楼栋竣工日期2023-06-30。"
 # Refusals particular to one operation, beside the general ones.
 EXTRA: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = {
-    ("post", "/v1/repairs"): {422: [problem(
-        422, "unknown_unit", "Building 1 of SH-LJ has no unit '1-1301'.",
-        "SH-LJ项目1楼栋没有房号“1-1301”。", "unit")]},
+    ("post", "/v1/repairs"): {
+        422: [problem(422, "unknown_unit", "Building 1 of SH-LJ has no unit '1-1301'.",
+                      "SH-LJ项目1楼栋没有房号“1-1301”。", "unit"),
+              problem(422, "too_many_photos", "A report may carry at most 9 photos.",
+                      "每次报修最多上传9张照片。", "photos")],
+        413: [problem(413, "photo_too_large", "A photo may be at most 10 MB.", "照片不能超过10MB。",
+                      "photos[0]")],
+        415: [problem(415, "unsupported_photo", "Only JPEG, PNG, WebP or HEIC photos are taken.",
+                      "仅支持JPEG、PNG、WebP或HEIC格式的照片。", "photos[1]"),
+              problem(415, "unsupported_media_type",
+                      "Send the report as application/json, or as multipart/form-data with a "
+                      "`report` part and `photos` parts.",
+                      "报修内容须为 application/json，或 multipart/form-data（report 部分加 photos "
+                      "照片）。", "Content-Type")]},
     ("put", "/v1/projects/{code}"): {
         403: [problem(403, "group_out_of_scope", "This API key is for group 'HX', not 'ZY'.",
                       "该接口密钥只能管理集团“HX”的项目。", "group")],
@@ -304,7 +321,8 @@ EXTRA: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = {
 }
 OWN = {403: "Refused to this key.", 409: "Conflicts with the current state.",
        413: "The photo is larger than allowed.",
-       415: "Not a JPEG, PNG, WebP or HEIC photo (judged by its bytes).",
+       415: "Not a JPEG, PNG, WebP or HEIC photo (judged by its bytes), or a body of "
+            "another type.",
        422: "The request is malformed."}
 INVALID_CURSOR = problem(422, "invalid_cursor", "This cursor is not one we gave out.",
                          "分页游标无效。", "cursor")
@@ -342,6 +360,8 @@ GENERAL: dict[int, tuple[str, list[dict[str, Any]], tuple[str, ...]]] = {
         "后台服务暂时无响应，本次未登记，请重试。", None,
         title="A back-end service is unavailable")], ("Retry-After",)),
 }
+# Bodies read by hand (report_body.py), which FastAPI does not put in the components.
+READ_BY_HAND: tuple[type[BaseModel], ...] = (ReportRepair,)
 SECURITY = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 FASTAPI_DEFAULTS = ("Validation Error", "Successful Response")
 
@@ -381,6 +401,8 @@ def _needs_key(dependant: Dependant) -> bool:
 def models_of(app: FastAPI) -> set[type[BaseModel]]:
     """The pydantic models the routes read and answer, and the models inside them."""
     found: set[type[BaseModel]] = set()
+    for model in READ_BY_HAND:
+        _collect(model, found)
     for route in api_routes(app):
         if route.body_field is not None:
             _collect(route.body_field.field_info.annotation, found)
@@ -403,6 +425,12 @@ def _collect(annotation: Any, found: set[type[BaseModel]]) -> None:
 
 def finish(schema: dict[str, Any], app: FastAPI) -> None:
     """Add the Problem schema, the headers and every keyed operation's error answers."""
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in READ_BY_HAND:
+        written = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in written.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        schemas.setdefault(model.__name__, written)
     _restore_examples(schema, app)
     keyed = {(method.lower(), route.path_format) for route in api_routes(app)
              if needs_key(route) for method in route.methods}

@@ -3,8 +3,6 @@ attachment store and listed on the repair's timeline."""
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,18 +11,17 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from services.common.errors import Rejection
-from services.intake import repository
+from services.intake import photos, repository
 from services.intake.auth import Authorized, Caller
 from services.intake.endpoints import Rt, visible_repair
 from services.intake.models import Photo
+from services.intake.photos import IMAGE_TYPES
 
 router = APIRouter(tags=["repairs"])
-CHUNK = 64 * 1024
 RepairId = Annotated[str, Path(description="The repair's `id`.",
                                examples=["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"])]
 PhotoId = Annotated[str, Path(description="The photo's `id`.",
                               examples=["9d2e41c7-6b0a-4f55-8e3b-0c1f7a9e2d64"])]
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 
 
 class PhotoView(BaseModel):
@@ -45,23 +42,6 @@ class PhotoView(BaseModel):
     sha256: str
     uploaded_at: datetime
     url: str
-
-
-def sniff(head: bytes) -> str | None:
-    """The image type from its first bytes; a declared content type is not trusted."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
-        return "image/heic"
-    return None
-
-
-_EXTENSION = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
-              "image/heic": "heic"}
 
 
 def photo_view(photo: Photo) -> PhotoView:
@@ -87,26 +67,10 @@ async def upload_photo(repair_id: RepairId, rt: Rt, caller: Authorized,
                        ) -> PhotoView:
     """One photo per request, up to the configured size (10 MB by default)."""
     await _repair_exists(rt, caller, repair_id)
-    data = bytearray()
-    while chunk := await file.read(CHUNK):
-        data += chunk
-        if len(data) > rt.photo_max_bytes:
-            raise Rejection("photo_too_large",
-                            f"A photo may be at most {rt.photo_max_bytes // 1_000_000} MB.",
-                            f"照片不能超过{rt.photo_max_bytes // 1_000_000}MB。", "file", 413)
-    kind = sniff(bytes(data[:16]))
-    if kind is None:
-        raise Rejection("unsupported_photo", "Only JPEG, PNG, WebP or HEIC photos are taken.",
-                        "仅支持JPEG、PNG、WebP或HEIC格式的照片。", "file", 415)
-    photo_id = str(uuid.uuid4())
-    key = f"{repair_id}/{photo_id}.{_EXTENSION[kind]}"
-    await rt.store.put(key, bytes(data))  # the bytes first: a row never points at nothing
-    photo = Photo(id=photo_id, repair_id=repair_id, store_key=key,
-                  filename=(file.filename or "")[:200] or None, content_type=kind,
-                  size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                  uploaded_at=datetime.now(UTC))
+    checked = await photos.check(file, max_bytes=rt.photo_max_bytes, field="file")
     async with rt.sessions.begin() as session:
-        session.add(photo)
+        [photo] = await photos.keep(store=rt.store, session=session, repair_id=repair_id,
+                                    photos=[checked], uploaded_at=datetime.now(UTC))
     return photo_view(photo)
 
 
@@ -115,8 +79,8 @@ async def upload_photo(repair_id: RepairId, rt: Rt, caller: Authorized,
 async def list_photos(repair_id: RepairId, rt: Rt, caller: Authorized) -> list[PhotoView]:
     await _repair_exists(rt, caller, repair_id)
     async with rt.sessions() as session:
-        photos = await repository.photos_of(session=session, repair_id=repair_id)
-    return [photo_view(p) for p in photos]
+        rows = await repository.photos_of(session=session, repair_id=repair_id)
+    return [photo_view(p) for p in rows]
 
 
 @router.get("/v1/repairs/{repair_id}/photos/{photo_id}", summary="One photo's bytes",

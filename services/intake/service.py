@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -161,7 +162,11 @@ def attach_call(*, session: AsyncSession, repair: Repair, command: ReportRepair,
     return call
 
 
-def request_hash(command: ReportRepair) -> str:
-    """The same report, whatever its key order or spacing, hashes the same."""
-    canonical = json.dumps(command.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+def request_hash(command: ReportRepair, photos: Sequence[str] = ()) -> str:
+    """The same report, whatever its key order or spacing, hashes the same; photos (their
+    SHA-256, in order) count when there are any."""
+    document = command.model_dump(mode="json")
+    if photos:
+        document["photos"] = list(photos)
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
