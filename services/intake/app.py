@@ -116,6 +116,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    lifecycle_endpoints.install(app)
     app.add_middleware(RefuseNul)
     app.include_router(operations)
     # Every other route needs an API key, whether or not its handler asks who is calling.

@@ -17,6 +17,7 @@ from services.common.errors import Rejection
 from services.intake.auth import Authorized, Caller
 from services.intake.endpoints import Rt
 from services.intake.lifecycle_endpoints import (
+    ACCEPTED,
     CLOCK_SKEW,
     RPC_TIMEOUT,
     Action,
@@ -175,12 +176,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _action(summary: str) -> dict[str, Any]:
-    return {"response_model": DelegationView, "summary": summary, "responses": ERRORS}
+def _action(summary: str, *, acts: bool = True) -> dict[str, Any]:
+    taken = ACCEPTED if acts else {}
+    return {"response_model": DelegationView, "summary": summary,
+            "responses": {**taken, **ERRORS}}
 
 
 @router.get("/v1/repairs/{repair_id}/delegation", **_action(
-    "The repair's delegation to its liable party"))
+    "The repair's delegation to its liable party", acts=False))
 async def get_delegation(repair_id: RepairId, rt: Rt, caller: Authorized) -> DelegationView:
     """The notice, the attend deadline, reminders, escalations, emergency measures, the
     back-charge and the timeline of the current round."""
@@ -293,5 +296,6 @@ async def _current(rt: Rt, caller: Caller, repair_id: str) -> tuple[Repair, Any]
 async def _act(rt: Rt, caller: Caller, repair_id: str, update: Any, argument: Any
                ) -> DelegationView:
     repair, handle = await _current(rt, caller, repair_id)
-    state = await run_update(handle, update, argument)
+    state = await run_update(handle, update, argument,
+                             location=f"/v1/repairs/{repair.id}/delegation")
     return view(handle.id, state, repair.time_zone)

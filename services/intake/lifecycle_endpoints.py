@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -50,7 +52,8 @@ router = APIRouter(tags=["repairs"])
 RepairId = Annotated[str, Path(description="The repair's `id` (not its ticket).",
                                examples=["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"])]
 # An update waits for its workflow (an answer to an offer is recorded with dispatch first);
-# without a worker it would wait for ever, so the caller gets a 503 instead.
+# without a worker it would wait for ever. Not taken by the workflow in time: 503, retry.
+# Taken but not finished in time: 202, it will be applied (the update is in the history).
 RPC_TIMEOUT = timedelta(seconds=10)
 ACTION_TIMEOUT = 30.0
 # A clock a few minutes fast on a phone is not an arrival in the future.
@@ -397,6 +400,45 @@ def progress(state: RepairState, time_zone: str) -> RepairProgress:
     )
 
 
+class StillApplying(Exception):
+    """The workflow took the action (it is in its history) but has not finished it in time."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+STILL_APPLYING = {
+    "code": "still_applying", "progress": "/v1/repairs/5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08/"
+                                          "progress",
+    "detail": "The action is taken and is being applied; its result will show at `progress`.",
+    "detail_zh": "操作已受理，正在处理，请稍后查看进度。"}
+
+
+class StillApplyingView(BaseModel):
+    """An action taken by the repair's workflow and still being applied (202)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [STILL_APPLYING]})
+    code: Literal["still_applying"]
+    detail: str
+    detail_zh: str
+    progress: str = Field(description="Where the result will show (also `Location`).")
+
+
+ACCEPTED = {202: {"model": StillApplyingView, "description": (
+    "Taken by the repair's workflow but not finished within the wait (the system is busy): "
+    "it will be applied. Do not resend it; read the state at `progress`.")}}
+
+
+def install(app: FastAPI) -> None:
+    """Answer 202 with where to look when an action is taken but not yet applied."""
+
+    @app.exception_handler(StillApplying)
+    async def _still_applying(_: Request, exc: StillApplying) -> JSONResponse:
+        return JSONResponse({**STILL_APPLYING, "progress": exc.location}, status_code=202,
+                            headers={"Location": exc.location})
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "The repair's state does not allow the action (`action_refused`, "
                          "with the reason), or its workflow is still starting "
@@ -415,7 +457,8 @@ PRICING_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _action(summary: str, responses: dict[int | str, dict[str, Any]] = ERRORS
             ) -> dict[str, Any]:
-    return {"response_model": RepairProgress, "summary": summary, "responses": responses}
+    return {"response_model": RepairProgress, "summary": summary,
+            "responses": {**ACCEPTED, **responses}}
 
 
 @router.get("/v1/repairs/{repair_id}/progress", response_model=RepairProgress,
@@ -618,16 +661,26 @@ async def _act(rt: Rt, caller: Caller, repair_id: str, update: Any, argument: An
 async def _update(repair: Repair, rt: Rt, update: Any, argument: Any) -> RepairProgress:
     """Run the update on the repair's workflow; a validator's refusal is a 409."""
     handle = rt.temporal.get_workflow_handle(repair.workflow_id)
-    return progress(await run_update(handle, update, argument), repair.time_zone)
+    state = await run_update(handle, update, argument,
+                             location=f"/v1/repairs/{repair.id}/progress")
+    return progress(state, repair.time_zone)
 
 
-async def run_update(handle: Any, update: Any, argument: Any) -> Any:
+async def run_update(handle: Any, update: Any, argument: Any, *, location: str) -> Any:
     """An update's answer; a validator's refusal is a 409 with its reason, an ended
-    workflow a 409, Temporal away a 503."""
+    workflow a 409, Temporal away or the workflow not taking it in time a 503, taken but
+    not finished in time a 202 (`StillApplying`, with the `location` of its progress)."""
     async with temporal_errors():
         try:
             async with asyncio.timeout(ACTION_TIMEOUT):
-                state = await handle.execute_update(update, argument, rpc_timeout=RPC_TIMEOUT)
+                taken = await handle.start_update(
+                    update, argument, wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                    rpc_timeout=RPC_TIMEOUT)
+            try:
+                async with asyncio.timeout(ACTION_TIMEOUT):
+                    state = await taken.result(rpc_timeout=RPC_TIMEOUT)
+            except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
+                raise StillApplying(location) from None
         except WorkflowUpdateFailedError as failed:
             cause = failed.cause
             reason = cause.message if isinstance(cause, ApplicationError) else str(cause)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -15,12 +16,18 @@ from temporalio.client import Client
 
 from services.common.contracts import REPAIR_PROGRESSED, RepairProgressed
 from services.common.settings import to_asyncpg_dsn
+from services.dispatch.service import DispatchSettings
+from services.dispatch.service import running as dispatch_running
+from services.intake import lifecycle_endpoints
 from services.intake.app import IntakeSettings, create_app
 from services.intake.keys import create_key
 from services.stack.servers import free_port
+from services.warranty.service import WarrantySettings
+from services.warranty.service import running as warranty_running
 from tests.integration.conftest import Stack
 from tests.integration.test_report_repair import REPORT
 from tests.integration.test_warranty_api import PROJECT
+from workflows.worker import WorkerSettings, build_worker
 
 OWNER = "王芳"
 
@@ -221,6 +228,36 @@ async def test_a_missing_workflow_is_not_started_and_temporal_down_is_503(
                               json={"technician_id": "T-SH-01"})
         assert down.status_code == 503 and down.json()["code"] == "service_unavailable"
         assert (await api.get(f"/v1/repairs/{repair_id}/progress")).status_code == 503
+
+
+async def test_an_action_taken_but_slow_to_apply_is_202_and_is_applied(
+        settings: dict, demo_database: str, bus, temporal_client: Client, monkeypatch):
+    """Dispatch away after the offer: the workflow takes the acceptance but cannot record it
+    with dispatch yet. The caller is told so (202, where to look), and once dispatch is
+    back the acceptance goes through without being sent again."""
+    monkeypatch.setattr(lifecycle_endpoints, "ACTION_TIMEOUT", 1.5)
+    async with AsyncExitStack() as running:
+        await running.enter_async_context(warranty_running(WarrantySettings(**settings)))
+        await running.enter_async_context(build_worker(temporal_client, bus,
+                                                       WorkerSettings(**settings)))
+        app = create_app(IntakeSettings(**settings))
+        await running.enter_async_context(app.router.lifespan_context(app))
+        key = await create_key(demo_database, name="console", group="HX", projects=None)
+        api = await running.enter_async_context(httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://intake",
+            headers={"Authorization": f"Bearer {key.token}"}))
+        async with dispatch_running(DispatchSettings(**settings)):
+            repair_id = await report(api)
+            technician = await offered(api, repair_id)
+        taken = await api.post(f"/v1/repairs/{repair_id}/accept",
+                               json={"technician_id": technician})
+        assert taken.status_code == 202, taken.text
+        assert taken.headers["Location"] == f"/v1/repairs/{repair_id}/progress"
+        assert taken.json()["code"] == "still_applying"
+        async with dispatch_running(DispatchSettings(**settings)):
+            state = await progress_when(api, repair_id, lambda s: s["status"] == "accepted",
+                                        timeout=30)
+        assert state["technician_id"] == technician
 
 
 async def test_a_projects_service_levels_reach_its_new_repairs(stack: Stack):
