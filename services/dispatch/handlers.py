@@ -98,6 +98,11 @@ class DispatchHandlers:
                 repair_id=command.repair_id, project=command.project, trade=command.trade.value,
                 emergency=command.emergency, delegate_to=command.delegate_to,
                 arrive_by=command.arrive_by))
+            if need.project != command.project:  # never show one project's offer to another
+                raise Rejection(
+                    "repair_of_another_project",
+                    f"Repair {command.repair_id!r} is not of project {command.project!r}.",
+                    f"报修单“{command.repair_id}”不属于项目“{command.project}”。", "repair_id")
             offers = await repository.offers_of(session=session, repair_id=command.repair_id,
                                                 lock=True)
             # A released offer (closed: a rework by another technician, a handover to the

@@ -40,6 +40,7 @@ from services.common.dispatch_contracts import (
     WhoLeads,
 )
 from services.common.errors import Rejection
+from services.intake import repository
 from services.intake.auth import Authorized
 from services.intake.endpoints import Rt
 
@@ -215,6 +216,17 @@ async def assign(who: AssignBody, rt: Rt, caller: Authorized) -> Assignment:
     """What the repair workflow asks dispatch; a retry for the same repair returns the same
     offer while it is open."""
     await caller.require(who.project, status=422)
+    async with rt.sessions() as session:
+        repair = await repository.get_repair(session=session, repair_id=who.repair_id)
+    if repair is not None:  # one of ours: the key must see it, and it names its project
+        if not await caller.may(repair.project):
+            raise Rejection("repair_not_found", f"No repair {who.repair_id!r}.",
+                            f"没有编号为“{who.repair_id}”的报修单。", "repair_id", 404)
+        if repair.project != who.project:
+            raise Rejection(
+                "repair_of_another_project",
+                f"Repair {who.repair_id!r} is not of project {who.project!r}.",
+                f"报修单“{who.repair_id}”不属于项目“{who.project}”。", "repair_id", 422)
     return await rt.bus.ask(DISPATCH_SUBJECTS["assign"], AssignRepair(
         repair_id=who.repair_id, project=who.project, trade=who.trade,
         at=who.at or datetime.now(UTC), emergency=who.emergency, delegate_to=who.delegate_to,

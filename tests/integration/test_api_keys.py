@@ -290,6 +290,18 @@ async def test_a_key_never_reads_or_writes_data_outside_its_scope(stack: Stack, 
                                 "unknown_"), (
                 route, response.text)
 
+    # Naming a project of its own does not open another project's repair or offer to it,
+    # whether the repair is intake's or known to dispatch only.
+    own = "ZZ-1" if who == "another group" else "BJ-YH"
+    await stack.api.post("/v1/dispatch/assignments", json={
+        "repair_id": "r-elsewhere", "project": "SH-LJ", "trade": "plumbing"})
+    for repair_id in (shared["repair"]["id"], "r-elsewhere"):
+        response = await stack.api.post("/v1/dispatch/assignments", headers=headers, json={
+            "repair_id": repair_id, "project": own, "trade": "plumbing"})
+        assert response.status_code in (404, 422), response.text
+        assert response.json()["code"] in ("repair_not_found", "repair_of_another_project")
+        assert not leaks(response.json()), response.text
+
     # Nothing changed: the operator still sees SH-LJ's data as it was.
     assert await count_rows(stack.database_url, "intake.repairs") == repairs_before
     assert await count_rows(stack.database_url, "intake.photos") == photos_before
