@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, File, Path, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +18,7 @@ from services.intake.endpoints import Rt, visible_repair
 from services.intake.models import Photo
 from services.intake.photos import IMAGE_TYPES
 
+log = structlog.get_logger(__name__)
 router = APIRouter(tags=["repairs"])
 RepairId = Annotated[str, Path(description="The repair's `id`.",
                                examples=["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"])]
@@ -95,4 +97,11 @@ async def get_photo(repair_id: RepairId, photo_id: PhotoId, rt: Rt, caller: Auth
     if photo is None or photo.repair_id != repair_id:
         raise Rejection("photo_not_found", f"No photo {photo_id!r} on repair {repair_id!r}.",
                         "没有找到该照片。", "photo_id", 404)
-    return Response(await rt.store.get(photo.store_key), media_type=photo.content_type)
+    try:
+        data = await rt.store.get(photo.store_key)
+    except FileNotFoundError:  # the store lost it: ours to look into, not the caller's
+        log.error("photo file missing", photo_id=photo_id, key=photo.store_key)
+        raise Rejection("photo_file_missing", f"Photo {photo_id!r} is recorded but its file "
+                        "is missing; it has been logged.", "该照片的文件已丢失，已记录。",
+                        "photo_id", 404) from None
+    return Response(data, media_type=photo.content_type)

@@ -62,8 +62,9 @@ async def check(upload: UploadFile, *, max_bytes: int, field: str) -> CheckedPho
     if kind is None:
         raise Rejection("unsupported_photo", "Only JPEG, PNG, WebP or HEIC photos are taken.",
                         "仅支持JPEG、PNG、WebP或HEIC格式的照片。", field, 415)
-    return CheckedPhoto(filename=(upload.filename or "")[:200] or None, content_type=kind,
-                        data=bytes(data))
+    # A file name is only a label: keep what PostgreSQL can store (no NUL, no surrogates).
+    name = "".join(ch for ch in upload.filename or "" if ch.isprintable())[:200]
+    return CheckedPhoto(filename=name or None, content_type=kind, data=bytes(data))
 
 
 async def keep(*, store: AttachmentStore, session: AsyncSession, repair_id: str,

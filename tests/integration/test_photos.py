@@ -129,3 +129,29 @@ async def test_a_multipart_report_is_refused_whole_with_the_field_at_fault(stack
     assert nul.status_code == 422 and nul.json()["code"] == "nul_character"
     assert await unit_repairs(stack) == []
     assert await count_rows(stack.database_url, "intake.photos") == 0
+
+
+def raw_multipart(*parts: tuple[str, bytes, bytes]) -> dict:
+    """A multipart body written by hand: clients escape control characters in file names,
+    a hostile one need not."""
+    boundary = b"rfboundary"
+    body = b"".join(
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="' + name.encode() + b'"'
+        + (b'; filename="' + filename + b'"\r\nContent-Type: image/png' if filename else b"")
+        + b"\r\n\r\n" + data + b"\r\n" for name, filename, data in parts)
+    return {"content": body + b"--" + boundary + b"--\r\n",
+            "headers": {"content-type": "multipart/form-data; boundary=rfboundary"}}
+
+
+async def test_a_file_name_with_control_characters_is_kept_readable(stack: Stack):
+    repair = (await stack.api.post("/v1/repairs", json=REPORT)).json()
+    uploaded = await stack.api.post(f"/v1/repairs/{repair['id']}/photos", **raw_multipart(
+        ("file", "漏\x00水\x07.png".encode(), PNG)))
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["filename"] == "漏水.png"
+    with_report = await stack.api.post("/v1/repairs", **raw_multipart(
+        ("report", b"", json.dumps({**REPORT, "unit": "1-101"}).encode()),
+        ("photos", b"\x00", PNG)))
+    assert with_report.status_code == 201, with_report.text
+    [photo] = (await stack.api.get(f"/v1/repairs/{with_report.json()['id']}/photos")).json()
+    assert photo["filename"] is None and photo["content_type"] == "image/png"
