@@ -166,11 +166,12 @@ class Problem(BaseModel):
 
 REPAIR = "5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"
 INVALID = problem(
-    422, "invalid_field", "reporter.phone: Value error, not a mainland mobile or landline number",
-    "reporter.phone：取值不正确", "reporter.phone", title="Invalid request", errors=[
-        {"field": "reporter.phone", "code": "value_error",
-         "message": "Value error, not a mainland mobile or landline number",
-         "message_zh": "取值不正确"},
+    422, "invalid_field", "reporter.phone: not a mainland mobile or landline number",
+    "reporter.phone：不是有效的大陆手机或固定电话号码", "reporter.phone", title="Invalid request",
+    errors=[
+        {"field": "reporter.phone", "code": "invalid_phone",
+         "message": "not a mainland mobile or landline number",
+         "message_zh": "不是有效的大陆手机或固定电话号码"},
         {"field": "channel", "code": "enum",
          "message": "Input should be 'hotline', 'app', 'wechat', 'email', 'web', 'walk_in', "
                     "'patrol' or 'return_visit'", "message_zh": "不是允许的取值"}])

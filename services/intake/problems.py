@@ -35,6 +35,7 @@ _ZH = {
     "model_attributes_type": "应为对象",
     "dict_type": "应为对象",
     "value_error": "取值不正确",
+    "invalid_phone": "不是有效的大陆手机或固定电话号码",
 }
 
 

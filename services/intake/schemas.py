@@ -3,25 +3,56 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from services.common.contracts import Channel, Priority
 from services.common.service_levels import ServiceLevelPolicy
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+MOBILE = re.compile(r"1[3-9]\d{9}")
+_SEPARATORS = re.compile(r"[\s\-.()（）]")
+_EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
+# "010-88776655-123": a dash or space after a whole local number starts the extension.
+_TRAILING_EXTENSION = re.compile(r"^(.*\d{7,8})[\s\-]+(\d{1,6})$")
 
 
 def normalise_phone(value: str) -> str:
-    """Mainland mobile (13800138000) or landline (021-12345678, 0755 1234 5678 ext.)."""
-    compact = value.strip().replace(" ", "")
-    if compact.startswith("+86"):
-        compact = compact[3:].lstrip("-")
-    if MOBILE.match(compact) or LANDLINE.match(compact):
-        return compact
-    raise ValueError("not a mainland mobile or landline number")
+    """A mainland number in one form, however it was typed: a mobile as its 11 digits
+    (`13800138000`), a landline as area code, number and extension (`021-62345678`,
+    `0755-1234567-801`). Accepts spaces, dashes, dots, brackets, `+86`/`0086`, the
+    international landline form without the trunk 0 (`+86 21 62345678`) and extensions
+    written `-801`, `转801`, `ext 801`, `x801` or `#801`."""
+    text, extension = unicodedata.normalize("NFKC", value).strip(), None  # full-width digits
+    if found := _EXTENSION.search(text):
+        text, extension = text[:found.start()], found.group(1)
+    elif found := _TRAILING_EXTENSION.match(text):
+        text, extension = found.group(1), found.group(2)
+    digits = _SEPARATORS.sub("", text)
+    international = digits.startswith(("+86", "0086"))
+    if international:
+        digits = digits.removeprefix("+86").removeprefix("0086")
+    elif digits.startswith("86") and MOBILE.fullmatch(digits[2:]):
+        digits = digits[2:]
+    if not digits.isascii() or not digits.isdigit():
+        raise PydanticCustomError("invalid_phone", "not a mainland mobile or landline number")
+    if MOBILE.fullmatch(digits) and extension is None:
+        return digits
+    if international and not digits.startswith("0"):
+        digits = "0" + digits
+    # 010 and 02x are the three-digit area codes (eight-digit numbers); the others are
+    # four digits (seven- or eight-digit numbers).
+    if digits.startswith(("010", "02")):
+        area, number, lengths = digits[:3], digits[3:], (8,)
+    elif re.fullmatch(r"0[3-9]\d{2}", digits[:4]):
+        area, number, lengths = digits[:4], digits[4:], (7, 8)
+    else:
+        raise PydanticCustomError("invalid_phone", "not a mainland mobile or landline number")
+    if len(number) not in lengths:
+        raise PydanticCustomError("invalid_phone", "not a mainland mobile or landline number")
+    return f"{area}-{number}" + (f"-{extension}" if extension else "")
 
 
 class Reporter(BaseModel):

@@ -111,6 +111,16 @@ async def test_finding_repairs_by_filters_a_page_at_a_time(stack: Stack):
         "repairs"] == []
 
 
+async def test_a_landline_is_found_however_it_is_typed(stack: Stack):
+    report = {**REPORT, "unit": "1-101",
+              "reporter": {"name": "物业前台", "phone": "(021) 6234 5678 转 801"}}
+    filed = (await stack.api.post("/v1/repairs", json=report)).json()
+    assert filed["reporter"]["phone"] == "021-62345678-801"
+    for typed in ("021-62345678-801", "+86 21 6234 5678 ext 801", "02162345678#801"):
+        found = (await stack.api.get("/v1/repairs", params={"phone": typed})).json()
+        assert [r["id"] for r in found["repairs"]] == [filed["id"]], typed
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
