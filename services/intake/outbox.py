@@ -54,26 +54,27 @@ class OutboxRelay:
         delivered = 0
         cutoff = datetime.now(UTC) - timedelta(seconds=grace)
         async with self.sessions.begin() as session:
-            entries = await repository.claim_pending(
+            # A repair's next entry becomes claimable once the one before is delivered.
+            while entries := await repository.claim_pending(
                 session=session, now=cutoff, limit=limit, repair_id=repair_id
-            )
-            for entry in entries:
-                repair = await repository.get_repair(session=session, repair_id=entry.repair_id)
-                assert repair is not None, f"outbox entry {entry.id} without its repair"
-                try:
-                    await self._deliver_one(entry, repair)
-                except Exception as exc:  # noqa: BLE001 - any failure is retried later
-                    log.warning("outbox delivery failed", repair_id=entry.repair_id,
-                                kind=entry.kind, attempt=entry.attempts + 1, error=repr(exc))
-                    await repository.mark_failed(
-                        session=session, entry=entry, now=datetime.now(UTC), error=repr(exc)
+            ):
+                for entry in entries:
+                    repair = await repository.get_repair(session=session,
+                                                         repair_id=entry.repair_id)
+                    assert repair is not None, f"outbox entry {entry.id} without its repair"
+                    try:
+                        await self._deliver_one(entry, repair)
+                    except Exception as exc:  # noqa: BLE001 - any failure is retried later
+                        log.warning("outbox delivery failed", repair_id=entry.repair_id,
+                                    kind=entry.kind, attempt=entry.attempts + 1,
+                                    error=repr(exc))
+                        await repository.mark_failed(session=session, entry=entry,
+                                                     now=datetime.now(UTC), error=repr(exc))
+                        return delivered  # the rest waits for the next round
+                    await repository.mark_delivered(
+                        session=session, entry_id=entry.id, now=datetime.now(UTC)
                     )
-                    # Later entries of the same repair (its event) wait for this one.
-                    break
-                await repository.mark_delivered(
-                    session=session, entry_id=entry.id, now=datetime.now(UTC)
-                )
-                delivered += 1
+                    delivered += 1
         return delivered
 
     async def _deliver_one(self, entry: OutboxEntry, repair: Repair) -> None:

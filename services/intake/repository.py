@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, exists, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.common.service_levels import DEFAULT_POLICY, ServiceLevelPolicy
 from services.intake.models import (
@@ -44,10 +45,14 @@ async def get_repair(*, session: AsyncSession, repair_id: str) -> Repair | None:
 async def claim_pending(
     *, session: AsyncSession, now: datetime, limit: int, repair_id: str | None = None
 ) -> list[OutboxEntry]:
-    """Lock due, undelivered entries; another relay skips what this one holds."""
+    """Lock due, undelivered entries that are the first undelivered of their repair (a
+    repair's entries go out in order); another relay skips what this one holds."""
+    earlier = aliased(OutboxEntry)
     query = (
         select(OutboxEntry)
-        .where(OutboxEntry.delivered_at.is_(None), OutboxEntry.next_attempt_at <= now)
+        .where(OutboxEntry.delivered_at.is_(None), OutboxEntry.next_attempt_at <= now,
+               ~exists().where(earlier.repair_id == OutboxEntry.repair_id,
+                               earlier.delivered_at.is_(None), earlier.id < OutboxEntry.id))
         .order_by(OutboxEntry.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

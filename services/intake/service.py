@@ -82,9 +82,11 @@ async def record_report(
     # What must follow the commit; the relay rebuilds both from the row (see outbox.py), and
     # the workflow gets the project's policy as it was when the report came in.
     lifecycle = asdict(lifecycle_policy(policy, priority=priority))
+    # The event first: the workflow's own events then always follow it on the stream, so
+    # webhooks and followers see `reported` before `offered` (the relay keeps this order).
     session.add_all([
-        OutboxEntry(repair_id=repair.id, kind=START_WORKFLOW, payload={"policy": lifecycle}),
         OutboxEntry(repair_id=repair.id, kind=PUBLISH_REPORTED, payload={}),
+        OutboxEntry(repair_id=repair.id, kind=START_WORKFLOW, payload={"policy": lifecycle}),
     ])
     await session.flush()
     return repair

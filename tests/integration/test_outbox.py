@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from services.common.bus import Bus
 from services.common.contracts import ReportLocated
@@ -79,35 +80,40 @@ async def test_a_report_committed_before_a_crash_is_started_and_published_by_the
     assert len(runs) <= 1  # visibility may lag; there is never a second run
 
 
-async def test_a_failed_delivery_is_recorded_and_retried_later(
+async def test_a_failed_delivery_is_recorded_and_retried_later_in_order(
     committed: Repair, sessions: async_sessionmaker, database_url: str, bus: Bus,
     temporal_client: Client, settings: dict,
 ):
-    await bus.nc.close()  # NATS gone: the workflow starts, the event cannot go out
+    """NATS gone: the event cannot go out, so the workflow is not started either (its own
+    events would reach the stream before `reported`); both go once NATS is back."""
+    await bus.nc.close()
     relay = OutboxRelay(sessions=sessions, bus=bus, temporal=temporal_client,
                         task_queue=settings["task_queue"])
-    assert await relay.deliver() == 1
+    assert await relay.deliver() == 0
     conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
     try:
-        row = await conn.fetchrow(
-            "SELECT attempts, last_error, next_attempt_at > now() AS later "
-            "FROM intake.outbox WHERE delivered_at IS NULL"
-        )
+        rows = await conn.fetch(
+            "SELECT kind, attempts, last_error, next_attempt_at > now() AS later "
+            "FROM intake.outbox WHERE delivered_at IS NULL ORDER BY id")
     finally:
         await conn.close()
-    assert row["attempts"] == 1 and row["last_error"] and row["later"]
+    assert [r["kind"] for r in rows] == ["publish_reported", "start_workflow"]
+    assert rows[0]["attempts"] == 1 and rows[0]["last_error"] and rows[0]["later"]
+    with pytest.raises(RPCError):
+        await temporal_client.get_workflow_handle(committed.workflow_id).describe()
     fresh = await Bus.connect(settings["nats_url"], prefix=settings["nats_prefix"])
     try:
         retry = OutboxRelay(sessions=sessions, bus=fresh, temporal=temporal_client,
                             task_queue=settings["task_queue"])
-        assert await retry.deliver() == 0  # backing off
+        assert await retry.deliver() == 0  # backing off, and the workflow waits behind it
         conn = await asyncpg.connect(to_asyncpg_dsn(database_url))
         await conn.execute("UPDATE intake.outbox SET next_attempt_at = now()")
         await conn.close()
-        assert await retry.deliver() == 1
+        assert await retry.deliver() == 2
         message = await fresh.js.get_last_msg(
             fresh.stream("REPAIRS"), fresh.subject("repairs.reported.v1")
         )
         assert committed.id.encode() in message.data
+        await temporal_client.get_workflow_handle(committed.workflow_id).describe()
     finally:
         await fresh.close()
