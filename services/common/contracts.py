@@ -103,6 +103,7 @@ class RepairProgressed(Contract):
     warranty_outcome: str | None = None
     arrive_by: AwareDatetime | None = None
     finish_by: AwareDatetime | None = None
+    warranty: dict | None = None  # the whole decision, on a `warranty_decided` step
 
 
 class RepairEscalated(RepairProgressed):

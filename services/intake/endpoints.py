@@ -394,7 +394,7 @@ def view(repair: Repair, *, repeat_calls: int = 0, duplicate_of: str | None = No
         workflow_id=repair.workflow_id, overdue=repair.overdue_at is not None,
         duplicate_of=duplicate_of, repeat_calls=repeat_calls, trade=repair.trade,
         assignee=repair.technician_id, reworks=repair.reworks or 0,
-        warranty_outcome=repair.warranty_outcome,
+        warranty_outcome=repair.warranty_outcome, warranty=repair.warranty,
     )
 
 

@@ -66,6 +66,7 @@ class Repair(Base):
     technician_id: Mapped[str | None] = mapped_column(String(32))
     reworks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     warranty_outcome: Mapped[str | None] = mapped_column(String(16))
+    warranty: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the latest decision
     last_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

@@ -196,7 +196,11 @@ class RepairView(BaseModel):
     warranty_outcome: str | None = Field(
         None, description="`free` (warranty repair), `delegated` (to the liable party), "
                           "`chargeable` (the owner pays) or `undetermined`, once decided.")
-    warranty: dict | None = Field(None, description="The warranty decision, once made.")
+    warranty: dict | None = Field(None, description=(
+        "The warranty decision once the workflow has made it (made again with the cause the "
+        "technician confirms), as `POST /v1/warranty/determinations` answers: both layers "
+        "with their end dates, `covered`, `chargeable`, `liable_party` and the explanation "
+        "in English and Chinese to read to the owner."))
     timeline: list[TimelineEntry] | None = Field(
         None, description="What happened, oldest first (on GET /v1/repairs/{id}).")
 

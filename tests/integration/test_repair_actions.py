@@ -101,6 +101,10 @@ async def test_from_the_report_to_the_owners_acceptance(stack: Stack):
     repair = await followed(api, repair_id, "closed")
     assert repair["assignee"] == who and repair["reworks"] == 0
     assert repair["warranty_outcome"] == diagnosed["warranty_outcome"]
+    # The decision made again with the technician's cause, as the agent reads it out.
+    assert repair["warranty"]["cause"] == "construction_defect"
+    assert repair["warranty"]["covered"] is True and repair["warranty"]["chargeable"] is False
+    assert "warranty" in repair["warranty"]["explanation_en"].lower()
     assert repair["trade"] == "waterproofing"
     assert repair["deadlines"]["finish_by"] > repair["deadlines"]["arrive_by"]
     assert kinds(repair) == ["reported", "warranty_decided", "offered", "accepted", "arrived",

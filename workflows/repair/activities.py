@@ -127,7 +127,8 @@ class RepairActivities:
             at=progress.at, by=progress.by, detail=progress.detail,
             technician_id=progress.technician_id, overdue=progress.overdue,
             reworks=progress.reworks, warranty_outcome=progress.warranty_outcome,
-            arrive_by=progress.arrive_by, finish_by=progress.finish_by)
+            arrive_by=progress.arrive_by, finish_by=progress.finish_by,
+            warranty=progress.warranty)
         if progress.escalation_role is not None:
             await self.bus.publish_event(REPAIR_ESCALATED, RepairEscalated(
                 **event.model_dump(), role=progress.escalation_role),

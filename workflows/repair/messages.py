@@ -350,3 +350,4 @@ class Progress:
     warranty_outcome: str | None = None
     arrive_by: datetime | None = None
     finish_by: datetime | None = None
+    warranty: dict | None = None  # the decision, on a `warranty_decided` step only

@@ -182,7 +182,7 @@ class RepairWorkflow:
         outcome = self._outcome = warranty_outcome(self._warranty) or "undetermined"
         workflow.upsert_search_attributes([sa.WARRANTY_OUTCOME.value_set(outcome)])
         self._step("warranty_decided", None, f"{outcome}: "
-                   f"{self._warranty.get('explanation_en', '')}"[:1000])
+                   f"{self._warranty.get('explanation_en', '')}"[:1000], warranty=self._warranty)
         if self._diagnosis is None and self._warranty.get("liability_confirmed"):
             self._consider_hand_over()  # the liable party is known from the report alone
 
@@ -771,7 +771,8 @@ class RepairWorkflow:
         workflow.upsert_search_attributes([sa.OVERDUE.value_set(bool(self._overdue))])
 
     def _step(self, kind: str, by: str | None, detail: str, *,
-              technician_id: str | None = None, escalation_role: str | None = None) -> None:
+              technician_id: str | None = None, escalation_role: str | None = None,
+              warranty: dict | None = None) -> None:
         """A timeline entry now, and its event queued for the publisher."""
         assert self._repair is not None
         now = workflow.now()
@@ -781,7 +782,7 @@ class RepairWorkflow:
             repair_id=self._repair.repair_id, project=self._repair.project,
             sequence=self._sequence, status=self._status, kind=kind, at=now, by=by,
             detail=detail, technician_id=technician_id or self._technician_id,
-            overdue=bool(self._overdue), escalation_role=escalation_role,
+            overdue=bool(self._overdue), escalation_role=escalation_role, warranty=warranty,
             **self._facts())
         self._outbox.append(self._last)
 
