@@ -31,8 +31,10 @@ class SeasonIn(Document):
     def _month_day(cls, value: str) -> str:
         if not MONTH_DAY.match(value):
             raise ValueError("must be MM-DD, such as 11-15")
+        if value == "02-29":  # a legal season is the same every year
+            raise ValueError("02-29 is not in every year; a season bound must be, such as 02-28")
         month, day = (int(x) for x in value.split("-"))
-        date(2024, month, day)  # rejects 02-30, 04-31 (2024: 02-29 allowed)
+        date(2023, month, day)  # rejects 02-30, 04-31
         return value
 
 
@@ -65,11 +67,14 @@ class CategoryIn(Document):
 
 
 class ManufacturerIn(Document):
-    """Equipment with the maker's own warranty, by trade (elevator, fire, hvac...)."""
+    """Equipment with the maker's own warranty: for the component categories it names
+    (warranty categories or defect codes), else for its trade (elevator, fire, hvac...)."""
 
     trade: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     warranty_ends_on: date
+    categories: list[str] = Field(default_factory=list, max_length=50,
+                                  examples=[["elevators"], ["SAN-WARE"]])
 
 
 class CommonAreaIn(Document):
@@ -303,7 +308,10 @@ class WarrantyDecision(Document):
     completion_rule: str
     contractor: LayerView
     developer: LayerView
-    covered: bool
+    covered: bool = Field(description=(
+        "Covered by the warranty: a period runs (a layer's, or the manufacturer's) and the "
+        "cause is not one the warranty excludes (owner misuse or renovation, a third party, "
+        "force majeure, wear)."))
     chargeable: bool
     liable_party: str
     liable_party_name: str | None

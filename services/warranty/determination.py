@@ -41,11 +41,18 @@ class LiableParty(StrEnum):
 
 @dataclass(frozen=True)
 class Manufacturer:
-    """Equipment with its own warranty (an elevator's maker, say), by trade."""
+    """Equipment with its own warranty (an elevator's maker, say), for the component
+    categories it names (warranty categories or defect codes), else for its trade."""
 
     trade: str
     name: str
     warranty_ends_on: date
+    categories: frozenset[str] = frozenset()
+
+    def covers(self, category: CategoryFacts) -> bool:
+        if self.categories:
+            return bool({category.code, category.warranty_category} & self.categories)
+        return self.trade == category.trade
 
 
 @dataclass(frozen=True)
@@ -156,13 +163,16 @@ def determine(site: SiteFacts, category: CategoryFacts, reported_on: date,
         raise Rejection("delivered_before_completion",
                         f"The delivery date {site.delivered_on} is before completion ({completion}).",
                         f"交付日期{site.delivered_on}早于竣工日期{completion}。", "delivered_on", 422)
-    contractor = _contractor_layer(site, category, rule, completion, reported_on)
-    developer = _developer_layer(site, category, rule, contractor, reported_on)
+    contractor = _contractor_layer(site, rule, completion, reported_on)
+    developer = _developer_layer(site, rule, contractor, reported_on)
     maker = next((m for m in site.manufacturers
-                  if m.trade == category.trade and reported_on <= m.warranty_ends_on), None)
-    covered = contractor.covered or developer.covered or maker is not None
-    party, name, confirmed, delegate, chargeable = _liability(site, category, cause, covered,
+                  if m.covers(category) and reported_on <= m.warranty_ends_on), None)
+    in_period = contractor.covered or developer.covered or maker is not None
+    party, name, confirmed, delegate, chargeable = _liability(site, category, cause, in_period,
                                                               contractor, maker)
+    # The rules page's causes table: these are not covered whatever the dates (the layers
+    # still say whether their periods run).
+    covered = in_period and cause not in NOT_COVERED
     decision = Decision(
         category=category.code, warranty_category=rule.category, reported_on=reported_on,
         cause=cause, completion_on=completion, completion_rule=completion_rule,
@@ -172,6 +182,10 @@ def determine(site: SiteFacts, category: CategoryFacts, reported_on: date,
     )
     en, zh = _explain(site, category, decision)
     return replace(decision, explanation_en=en, explanation_zh=zh)
+
+
+NOT_COVERED = frozenset({Cause.owner_misuse, Cause.owner_renovation, Cause.third_party,
+                         Cause.force_majeure, Cause.wear})
 
 
 def _rule_for(site: SiteFacts, category: CategoryFacts) -> WarrantyRule:
@@ -188,8 +202,7 @@ def _contract_term(site: SiteFacts, rule: WarrantyRule, layer: str) -> ContractT
                  if t.warranty_category == rule.category and t.layer == layer), None)
 
 
-def _end(site: SiteFacts, period: Period, start: date, field_name: str
-         ) -> tuple[date | None, tuple[str, ...]]:
+def _end(site: SiteFacts, period: Period, start: date) -> tuple[date | None, tuple[str, ...]]:
     """The last day of `period` from `start`, with notes on how it was reached."""
     if period.kind is PeriodKind.agreement:
         return None, ()
@@ -204,7 +217,7 @@ def _end(site: SiteFacts, period: Period, start: date, field_name: str
                             "computed.",
                             f"未配置{site.city if heating else site.project}的"
                             f"{'采暖期' if heating else '供冷期'}，无法计算保修期。",
-                            field_name, 422)
+                            "heating_season" if heating else "cooling_season", 422)
         return end_of_seasons(start, period.count, season,
                               count_in_progress=site.count_season_in_progress), ()
     months = (site.design_service_life_years * 12 if period.kind is PeriodKind.service_life
@@ -220,45 +233,69 @@ def _end(site: SiteFacts, period: Period, start: date, field_name: str
     return end.last_day, tuple(notes)
 
 
-def _contractor_layer(site: SiteFacts, category: CategoryFacts, rule: WarrantyRule,
-                      completion: date, reported_on: date) -> Layer:
-    term = _contract_term(site, rule, "contractor")
-    period, source = (term.period, term.clause) if term else (rule.contractor,
-                                                             rule.contractor_source)
-    ends_on, notes = _end(site, period, completion, "heating_season")
-    en, zh = period.describe()
+@dataclass(frozen=True)
+class _Span:
+    """The period that gives a layer's end, the clause behind it, the end and notes."""
+
+    period: Period
+    source: str
+    ends_on: date | None
+    notes: tuple[str, ...]
+
+
+def _span(site: SiteFacts, rule: WarrantyRule, layer: str, start: date) -> _Span:
+    """A layer's statutory period from `start`, or the contract's where it ends later: a
+    contract can lengthen a period, never shorten it, whatever unit each is counted in."""
+    statutory, source = ((rule.contractor, rule.contractor_source) if layer == "contractor"
+                         else (rule.developer, rule.developer_source))
+    ends_on, notes = _end(site, statutory, start)
+    term = _contract_term(site, rule, layer)
+    if term is None:
+        return _Span(statutory, source, ends_on, notes)
+    term_ends_on, term_notes = _end(site, term.period, start)
+    if ends_on is None or (term_ends_on is not None and term_ends_on > ends_on):
+        return _Span(term.period, term.clause, term_ends_on, term_notes)
+    if term_ends_on is not None and term_ends_on < ends_on:
+        notes += (f"the contract's {term.period.describe()[0]} ({term.clause}) would end on "
+                  f"{term_ends_on}: a contract can lengthen the statutory period, not shorten it",)
+    return _Span(statutory, source, ends_on, notes)
+
+
+def _describe(site: SiteFacts, period: Period) -> tuple[str, str]:
     if period.kind is PeriodKind.service_life:
-        en, zh = f"{site.design_service_life_years} years (design service life)", \
-            f"{site.design_service_life_years}年（设计合理使用年限）"
-    return Layer("contractor", completion, ends_on,
-                 ends_on is not None and reported_on <= ends_on, en, zh, source, notes)
+        years = site.design_service_life_years
+        return f"{years} years (design service life)", f"{years}年（设计合理使用年限）"
+    return period.describe()
+
+
+def _contractor_layer(site: SiteFacts, rule: WarrantyRule, completion: date,
+                      reported_on: date) -> Layer:
+    span = _span(site, rule, "contractor", completion)
+    en, zh = _describe(site, span.period)
+    return Layer("contractor", completion, span.ends_on,
+                 span.ends_on is not None and reported_on <= span.ends_on, en, zh, span.source,
+                 span.notes)
 
 
 def contractor_end(site: SiteFacts, rule: WarrantyRule, completion: date
                    ) -> tuple[PeriodKind, date | None, tuple[str, ...]]:
-    """One warranty category's contractor-layer period kind and last day at `site` (the
-    contract's period where it sets one, as in `_contractor_layer`), with notes."""
-    term = _contract_term(site, rule, "contractor")
-    period = term.period if term else rule.contractor
-    ends_on, notes = _end(site, period, completion, "heating_season")
-    return period.kind, ends_on, notes
+    """One warranty category's contractor-layer period kind and last day at `site` (as in
+    `_contractor_layer`: the contract's period where it ends later), with notes."""
+    span = _span(site, rule, "contractor", completion)
+    return span.period.kind, span.ends_on, span.notes
 
 
-def _developer_layer(site: SiteFacts, category: CategoryFacts, rule: WarrantyRule,
-                     contractor: Layer, reported_on: date) -> Layer:
-    term = _contract_term(site, rule, "developer")
-    period, source = (term.period, term.clause) if term else (rule.developer,
-                                                             rule.developer_source)
-    en, zh = period.describe()
+def _developer_layer(site: SiteFacts, rule: WarrantyRule, contractor: Layer,
+                     reported_on: date) -> Layer:
     if site.delivered_on is None:
-        return Layer("developer", None, None, False, en, zh, source,
+        en, zh = _describe(site, rule.developer)
+        return Layer("developer", None, None, False, en, zh, rule.developer_source,
                      ("not delivered to a buyer yet: the developer's warranty has not started",))
-    # The reasonable service life is the building's, so it runs from completion.
-    clock = contractor.starts_on if period.kind is PeriodKind.service_life else site.delivered_on
-    assert clock is not None
-    own_end, notes = _end(site, period, clock, "heating_season")
-    ends_on = own_end
-    if contractor.ends_on and (own_end is None or contractor.ends_on > own_end):
+    # The 102号 minimum, the service life included, runs from delivery (rules page formula).
+    span = _span(site, rule, "developer", site.delivered_on)
+    ends_on, notes, source = span.ends_on, span.notes, span.source
+    en, zh = _describe(site, span.period)
+    if contractor.ends_on and (ends_on is None or contractor.ends_on > ends_on):
         # Order 88 Art. 33: never shorter than what remains of the contractor's period.
         ends_on, notes = contractor.ends_on, contractor.notes
         source = "《商品房销售管理办法》第三十三条：不得低于施工单位向建设单位出具的保修期的存续期"
@@ -276,7 +313,9 @@ def _liability(site: SiteFacts, category: CategoryFacts, cause: Cause, covered: 
         return LiableParty.owner, None, True, False, True  # Order 80 Art. 17
     if cause is Cause.third_party:
         return LiableParty.third_party, None, True, False, True
-    if cause in (Cause.force_majeure, Cause.wear) or not covered:
+    if cause is Cause.force_majeure:  # the owners or their insurer: the fund is for wear
+        return LiableParty.owner, None, True, False, True
+    if cause is Cause.wear or not covered:
         payer = LiableParty.maintenance_fund if common else LiableParty.owner
         return payer, None, True, False, True
     confirmed = cause is not Cause.unknown
@@ -322,8 +361,9 @@ def _explain(site: SiteFacts, category: CategoryFacts, d: Decision) -> tuple[str
             en.append(f"{name_en}: not started (not delivered yet).")
             zh.append(f"{name_zh}：尚未开始（尚未交付）。")
         elif layer.ends_on is None:
-            en.append(f"{name_en}: no statutory period; as agreed by contract ({layer.rule}).")
-            zh.append(f"{name_zh}：法规未规定期限，由合同约定（{layer.rule}）。")
+            en.append(f"{name_en}: no statutory period, and the contract sets none "
+                      f"({layer.rule}).")
+            zh.append(f"{name_zh}：法规未规定期限，合同亦未约定（{layer.rule}）。")
         else:
             state_en = "in force" if layer.covered else "ended"
             state_zh = "在保修期内" if layer.covered else "已过保修期"
@@ -339,6 +379,10 @@ def _explain(site: SiteFacts, category: CategoryFacts, d: Decision) -> tuple[str
     who_en, who_zh = _PARTY_EN[d.liable_party], _PARTY_ZH[d.liable_party]
     if d.liable_party_name:
         who_en, who_zh = f"{who_en} ({d.liable_party_name})", f"{who_zh}（{d.liable_party_name}）"
+    if d.cause is Cause.force_majeure:
+        who_en, who_zh = (("the owners collectively or their insurer", "全体业主或其保险人")
+                          if site.common_area and not site.unit
+                          else ("the owner or their insurer", "业主或其保险人"))
     if not d.chargeable:
         en.append(f"Free repair under warranty; {who_en} is liable"
                   + (" and the repair is handed to them." if d.delegate else "."))
@@ -352,6 +396,11 @@ def _explain(site: SiteFacts, category: CategoryFacts, d: Decision) -> tuple[str
         en.append(f"Not covered by the warranty ({d.cause.value.replace('_', ' ')}): "
                   f"{who_en} pays; we can repair at the cost of labour and materials.")
         zh.append(f"不属于保修范围（{_CAUSE_ZH[d.cause]}），费用由{who_zh}承担；可按工料费提供有偿维修。")
+    elif d.contractor.ends_on is None and d.developer.ends_on is None:
+        en.append("No warranty period is set for this category (by agreement, and none agreed): "
+                  f"{who_en} pays; we can still repair at the cost of labour and materials.")
+        zh.append(f"该类别的保修期由双方约定，但未约定保修期限，费用由{who_zh}承担；"
+                  "仍可按工料费提供有偿维修。")
     else:
         en.append(f"The warranty has ended: {who_en} pays; we can still repair at the cost of "
                   "labour and materials.")

@@ -76,10 +76,14 @@ class Season:
     end: tuple[int, int]
 
     def bounds(self, year: int) -> tuple[date, date]:
-        """The season that starts in `year`."""
-        begins = date(year, *self.start)
+        """The season that starts in `year`; a bound the year lacks (02-29, stored before
+        input refused it) falls on the month's last day."""
         ends_year = year + 1 if self.end < self.start else year
-        return begins, date(ends_year, *self.end)
+        return _month_day(year, *self.start), _month_day(ends_year, *self.end)
+
+
+def _month_day(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)

@@ -66,11 +66,17 @@ def check_project(project: ProjectIn) -> list[Problem]:
                                 f"{sorted(both)[0]} is listed as a day off and a working day.",
                                 f"{sorted(both)[0]}同时被列为休息日和工作日。"))
     problems += _duplicates([b.code for b in project.buildings], "buildings", "building")
+    known = {*table, *BY_CODE, *(c.code for c in project.categories)}
     for i, building in enumerate(project.buildings):
         at = f"buildings[{i}]"
         problems += _duplicates([u.code for u in building.units], f"{at}.units", "unit")
         problems += _duplicates([a.code for a in building.common_areas], f"{at}.common_areas",
                                 "common area")
+        for j, maker in enumerate(building.manufacturers):
+            problems += [Problem(f"{at}.manufacturers[{j}].categories[{k}]", "unknown_category",
+                                 f"{name!r} is neither a warranty category nor a defect code.",
+                                 f"“{name}”既不是保修类别，也不是报修类别编码。")
+                         for k, name in enumerate(maker.categories) if name not in known]
         completion = clock_start(building)
         for j, unit in enumerate(building.units):
             if completion and unit.delivered_on and unit.delivered_on < completion:
@@ -105,7 +111,8 @@ def site_facts(*, project: Project, building: Building, unit_code: str | None,
         general_contractor=building.general_contractor,
         subcontractors=dict(building.subcontractors),
         manufacturers=tuple(Manufacturer(m["trade"], m["name"],
-                                         date.fromisoformat(m["warranty_ends_on"]))
+                                         date.fromisoformat(m["warranty_ends_on"]),
+                                         frozenset(m.get("categories", ())))
                             for m in building.manufacturers),
         unit=unit_code, common_area=common_area, delivered_on=delivered_on,
         heating_season=heating, cooling_season=cooling,
@@ -144,6 +151,8 @@ def _month_days(season: dict) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def _shorter(contract: Period, statutory: Period) -> bool:
+    """Plainly shorter, where the two are comparable; a determination takes the later end
+    of the two anyway."""
     if contract.kind == statutory.kind:
         return contract.count < statutory.count
     ours, theirs = contract.months(), statutory.months()

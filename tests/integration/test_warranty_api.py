@@ -69,6 +69,32 @@ async def test_a_bad_project_lists_every_problem_and_changes_nothing(stack: Stac
     assert zone.status_code == 422 and zone.json()["field"] == "time_zone"
 
 
+async def test_a_leap_day_season_bound_is_refused_naming_the_field(stack: Stack):
+    response = await stack.api.put("/v1/projects/GZ-HT", json={
+        **PROJECT, "heating_season": {"start": "12-01", "end": "02-29"}})
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "heating_season.end"
+    assert "02-29" in response.json()["detail"]
+
+
+async def test_a_manufacturer_names_the_categories_it_covers(stack: Stack):
+    project = copy.deepcopy(PROJECT)
+    project["buildings"][0]["manufacturers"] = [
+        {"trade": "plumbing", "name": "ToiletCo", "warranty_ends_on": "2030-12-31",
+         "categories": ["SAN-WARE"]}]
+    assert (await stack.api.put("/v1/projects/GZ-HT", json=project)).status_code in (200, 201)
+    stored = (await stack.api.get("/v1/projects/GZ-HT")).json()
+    assert stored["buildings"][0]["manufacturers"][0]["categories"] == ["SAN-WARE"]
+    ask = {"project": "GZ-HT", "building": "3", "unit": "3-1801", "reported_on": "2027-01-10",
+           "cause": "construction_defect"}  # both layers over: 2 years from 2024-05-31
+    burst = await stack.api.post("/v1/warranty/determinations",
+                                 json={**ask, "category": "PIPE-BURST"})
+    assert burst.json()["liable_party"] == "owner" and burst.json()["chargeable"] is True
+    toilet = await stack.api.post("/v1/warranty/determinations",
+                                  json={**ask, "category": "SAN-WARE"})
+    assert toilet.json()["liable_party_name"] == "ToiletCo"
+
+
 async def test_a_determination_over_http_explains_itself(stack: Stack):
     response = await stack.api.post("/v1/warranty/determinations", json={
         "project": "SH-LJ", "building": "1", "unit": "1-502", "category": "LK-ROOF",
@@ -134,7 +160,8 @@ async def test_common_areas_and_causes_through_nats(stack: Stack):
     assert decision.covered is False and decision.liable_party == "maintenance_fund"
     misuse = await stack.bus.ask(WARRANTY_DETERMINE, ask.model_copy(update={
         "category": "LK-ROOF", "cause": Cause.owner_misuse}), WarrantyDecision)
-    assert misuse.covered is True and misuse.chargeable is True
+    # The roof's period runs, but misuse is not covered: the owners pay.
+    assert misuse.contractor.covered and not misuse.covered and misuse.chargeable
     assert misuse.liable_party == "owner"
     # BJ-YH B: the developer delayed acceptance; the contractor's report date starts the clock.
     delayed = await stack.bus.ask(WARRANTY_DETERMINE, DetermineWarranty(

@@ -10,13 +10,20 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from services.common.registry_contracts import BuildingIn, CommonAreaIn, ProjectIn, UnitIn
+from services.common.registry_contracts import (
+    BuildingIn,
+    CommonAreaIn,
+    ManufacturerIn,
+    ProjectIn,
+    UnitIn,
+)
 from services.common.spreadsheets import (
     BadCell,
     Loc,
@@ -43,6 +50,11 @@ def _season(text: str) -> dict[str, str]:
         raise BadCell(f"{text!r} is not a season; write it as 11-15/03-15.",
                       f"“{text}”不是有效的季节，请写成11-15/03-15。")
     return {"start": parts[0], "end": parts[1]}
+
+
+def _names(text: str) -> list[str]:
+    """`elevators, ELEV`: the component categories a manufacturer's warranty covers."""
+    return [name for name in re.split(r"[\s,，、;；]+", text) if name]
 
 
 @dataclass(frozen=True)
@@ -84,7 +96,10 @@ _TRADE_COLUMNS = {
     "subcontractor": _Column("building", "subcontractors"),
     "manufacturer": _Column("building", "manufacturers"),
     "manufacturer_warranty_ends_on": _Column("building", "manufacturers", parse_date),
+    "manufacturer_categories": _Column("building", "manufacturers", _names),
 }
+_MANUFACTURER_KEYS = {"manufacturer": "name", "manufacturer_warranty_ends_on": "warranty_ends_on",
+                      "manufacturer_categories": "categories"}
 _REQUIRED = ("group", "project", "project_name", "city", "building", "building_name")
 _ON_EVERY_ROW = ("project", "building")
 _FIELD_COLUMNS = {level: {c.field: name for name, c in _COLUMNS.items() if c.level == level}
@@ -153,13 +168,13 @@ class _Building(_Entity):
     common_areas: list[_Place] = field(default_factory=list)
 
     def manufacturers(self) -> list[dict[str, Any]]:
-        """Per trade, from `manufacturer:<trade>` and `manufacturer_warranty_ends_on:<trade>`."""
+        """Per trade, from `manufacturer:<trade>`, `manufacturer_warranty_ends_on:<trade>` and
+        `manufacturer_categories:<trade>`."""
         found: dict[str, dict[str, Any]] = {}
         for name, cell in self.cells.items():
             kind, _, trade = name.partition(":")
-            if kind in ("manufacturer", "manufacturer_warranty_ends_on"):
-                key = "name" if kind == "manufacturer" else "warranty_ends_on"
-                found.setdefault(trade, {"trade": trade})[key] = cell.value
+            if kind in _MANUFACTURER_KEYS:
+                found.setdefault(trade, {"trade": trade})[_MANUFACTURER_KEYS[kind]] = cell.value
         return list(found.values())
 
     def document(self) -> dict[str, Any]:
@@ -199,8 +214,8 @@ class _Project(_Entity):
             return self._cell(building, f"subcontractor:{rest[0]}")
         if part == "manufacturers" and rest:
             trade = building.manufacturers()[int(rest[0])]["trade"]
-            kind = ("manufacturer_warranty_ends_on" if rest[1:2] == ("warranty_ends_on",)
-                    else "manufacturer")
+            key = str(rest[1]) if len(rest) > 1 else "name"
+            kind = next((k for k, v in _MANUFACTURER_KEYS.items() if v == key), "manufacturer")
             return self._cell(building, f"{kind}:{trade}")
         return self._cell(building, _FIELD_COLUMNS["building"].get(str(part), str(part)))
 
@@ -256,6 +271,7 @@ def _unvalidated(raw: dict[str, Any]) -> ProjectIn:
     business checks can still report their problems alongside the structural ones."""
     return ProjectIn.model_construct(**{**raw, "buildings": [BuildingIn.model_construct(**{
         **b, "units": [UnitIn.model_construct(**u) for u in b["units"]],
+        "manufacturers": [ManufacturerIn.model_construct(**m) for m in b["manufacturers"]],
         "common_areas": [CommonAreaIn.model_construct(**a) for a in b["common_areas"]],
     }) for b in raw["buildings"]]})
 

@@ -40,7 +40,7 @@ def category(code: str) -> CategoryFacts:
 @pytest.mark.parametrize(
     ("code", "contractor_end", "developer_end"),
     [
-        ("STR-CRK", date(2072, 6, 30), date(2072, 6, 30)),  # 50-year design service life
+        ("STR-CRK", date(2072, 6, 30), date(2073, 3, 1)),  # 50 years: from delivery too
         ("LK-ROOF", date(2027, 6, 30), date(2027, 6, 30)),  # 5 y vs 3 y from delivery
         ("LK-EXTW", date(2027, 6, 30), date(2027, 6, 30)),
         ("LK-WIN", date(2027, 6, 30), date(2027, 6, 30)),
@@ -137,7 +137,9 @@ def test_equipment_under_its_own_warranty_goes_to_the_manufacturer():
 )
 def test_each_cause_decides_who_pays(cause, party, chargeable, delegate):
     decision = determine(SITE, category("LK-WET"), date(2024, 1, 5), cause)
-    assert decision.covered is True  # within the period; the cause decides
+    # Within both periods: the cause alone decides whether the warranty covers it.
+    assert decision.contractor.covered and decision.developer.covered
+    assert decision.covered is not chargeable
     assert (decision.liable_party, decision.chargeable, decision.delegate) == (
         party, chargeable, delegate)
     assert decision.liability_confirmed is True
@@ -203,6 +205,82 @@ def test_facts_that_cannot_give_a_decision_are_refused_naming_the_field(site, re
         determine(site, category("HVAC-HEAT"), reported_on)
     assert (refused.value.code, refused.value.field) == (code, field)
     assert refused.value.message_zh
+
+
+Y, M = PeriodKind.years, PeriodKind.months
+
+
+@pytest.mark.parametrize(
+    ("term", "changes", "reported_on", "ends_on", "clause"),
+    [
+        (ContractTerm("structure", "contractor", Period(Y, 10), "施工合同第九条"),
+         {"completion_accepted_on": date(2019, 1, 2), "delivered_on": None},
+         date(2030, 1, 10), date(2069, 1, 2), "第四十条第(一)项"),  # the design service life
+        (ContractTerm("heating_system", "contractor", Period(M, 6), "施工合同第九条"),
+         {"completion_accepted_on": date(2023, 6, 1), "delivered_on": None},
+         date(2024, 1, 10), date(2025, 3, 15), "第四十条第(三)项"),  # two Beijing seasons
+        (ContractTerm("heating_system", "developer", Period(M, 2), "购房合同第十条"),
+         {"delivered_on": date(2024, 1, 10)},
+         date(2024, 12, 1), date(2025, 3, 15), "第六条"),  # one season from delivery
+    ],
+    ids=["structure-years", "heating-months", "developer-heating-months"],
+)
+def test_a_contract_term_counted_in_other_units_cannot_shorten_the_statute(
+    term, changes, reported_on, ends_on, clause
+):
+    decision = determine(replace(SITE, contract_terms=(term,), **changes),
+                         category("STR-CRK" if term.warranty_category == "structure"
+                                  else "HVAC-HEAT"), reported_on)
+    layer = decision.contractor if term.layer == "contractor" else decision.developer
+    assert (layer.ends_on, layer.covered, decision.covered) == (ends_on, True, True)
+    assert clause in layer.rule
+    assert any(term.clause in note for note in layer.notes)  # says the contract was shorter
+
+
+def test_the_developer_service_life_runs_from_delivery():
+    site = replace(SITE, completion_accepted_on=date(2019, 1, 2), delivered_on=date(2020, 1, 2))
+    decision = determine(site, category("STR-CRK"), date(2069, 1, 10))
+    assert decision.contractor.ends_on == date(2069, 1, 2) and not decision.contractor.covered
+    assert decision.developer.ends_on == date(2070, 1, 2) and decision.developer.covered
+    assert decision.covered and not decision.chargeable
+    assert "第五条" in decision.developer.rule
+
+
+def test_force_majeure_on_common_parts_is_the_owners_or_their_insurers_not_the_fund():
+    lobby = replace(SITE, unit=None, common_area="LOBBY", delivered_on=date(2022, 10, 8))
+    decision = determine(lobby, category("PLS-FALL"), date(2023, 5, 10), Cause.force_majeure)
+    assert (decision.liable_party, decision.chargeable) == (LiableParty.owner, True)
+    assert "owners collectively or their insurer" in decision.explanation_en
+    assert "全体业主或其保险人" in decision.explanation_zh
+    unit = determine(SITE, category("PLS-FALL"), date(2023, 5, 10), Cause.force_majeure)
+    assert "the owner or their insurer" in unit.explanation_en
+
+
+def test_a_category_by_agreement_with_none_agreed_says_no_period_is_set():
+    decision = determine(SITE, category("LAND"), date(2023, 5, 10), Cause.construction_defect)
+    assert decision.chargeable and decision.liable_party is LiableParty.owner
+    assert "No warranty period is set" in decision.explanation_en
+    assert "未约定保修期限" in decision.explanation_zh
+    assert "ended" not in decision.explanation_en and "已过保修期" not in decision.explanation_zh
+
+
+def test_a_manufacturer_naming_its_categories_is_liable_for_those_only():
+    toilets = Manufacturer("plumbing", "ToiletCo", date(2030, 12, 31), frozenset({"SAN-WARE"}))
+    site = replace(SITE, manufacturers=(toilets,))
+    burst = determine(site, category("PIPE-BURST"), date(2026, 11, 22), Cause.construction_defect)
+    assert burst.liable_party is not LiableParty.manufacturer and not burst.covered
+    toilet = determine(site, category("SAN-WARE"), date(2026, 11, 22), Cause.construction_defect)
+    assert (toilet.liable_party, toilet.liable_party_name) == (LiableParty.manufacturer, "ToiletCo")
+    lifts = Manufacturer("elevator", "奥的斯电梯", date(2030, 12, 31), frozenset({"elevators"}))
+    lift = determine(replace(SITE, manufacturers=(lifts,)), category("ELEV"), date(2026, 11, 22))
+    assert lift.liable_party_name == "奥的斯电梯"  # by warranty category as well as by code
+
+
+def test_a_missing_cooling_season_is_refused_naming_that_field():
+    with pytest.raises(Rejection) as refused:
+        determine(replace(SITE, cooling_season=None), category("HVAC-COOL"), date(2024, 1, 5))
+    assert (refused.value.code, refused.value.field) == ("cooling_season_missing",
+                                                          "cooling_season")
 
 
 def test_a_contract_can_lengthen_a_period_and_says_so():

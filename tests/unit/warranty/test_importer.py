@@ -132,6 +132,10 @@ def both(*changes: Callable[[Rows], None]) -> Callable[[Rows], None]:
                  id="bad-season-month"),
     pytest.param(edit_all(cooling_season="June to September"), {(2, "cooling_season")},
                  id="bad-season-shape"),
+    pytest.param(edit_all(heating_season="12-01/02-29"), {(2, "heating_season")},
+                 id="leap-day-season"),
+    pytest.param(add_column("manufacturer_categories:elevator", 3, "elevators, LIFT"),
+                 {(3, "manufacturer_categories:elevator")}, id="unknown-manufacturer-category"),
     pytest.param(edit(6, acceptance_delayed_by_developer="maybe"),
                  {(6, "acceptance_delayed_by_developer")}, id="bad-yes-no"),
     pytest.param(edit(2, design_service_life_years="fifty"), {(2, "design_service_life_years")},
@@ -157,6 +161,17 @@ def test_a_problem_is_found_at_its_row_and_column(change, expected):
     assert at(result) == expected
     assert [p.row for p in result.problems] == sorted(p.row for p in result.problems)
     assert all(p.message_en and p.message_zh for p in result.problems)
+
+
+def test_a_manufacturer_names_the_categories_its_warranty_covers():
+    rows = sample()
+    add_column("manufacturer_categories:elevator", 2, "elevators，ELEV")(rows)
+
+    result = read_csv(to_csv(rows))
+
+    assert result.problems == []
+    (elevator,) = result.projects[0].buildings[0].manufacturers
+    assert elevator.categories == ["elevators", "ELEV"]
 
 
 def test_the_problem_says_what_is_wrong_in_both_languages():

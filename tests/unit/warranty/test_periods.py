@@ -91,6 +91,12 @@ def test_heating_and_cooling_periods_count_legal_seasons(season, start, count, i
     assert end_of_seasons(start, count, season, count_in_progress=in_progress) == last_day
 
 
+def test_a_season_ending_on_a_leap_day_ends_on_february_28_in_other_years():
+    stored = Season((12, 1), (2, 29))  # input refuses 02-29 now; stored data may hold it
+    assert end_of_seasons(date(2023, 6, 1), 1, stored, count_in_progress=False) == date(2024, 2, 29)
+    assert end_of_seasons(date(2023, 6, 1), 2, stored, count_in_progress=False) == date(2025, 2, 28)
+
+
 def test_cities_are_found_by_their_chinese_or_english_names():
     assert default_heating_season("北京") == default_heating_season("beijing") == BEIJING
     assert default_heating_season("乌鲁木齐市") == Season((10, 10), (4, 10))
