@@ -233,6 +233,13 @@ class QuoteDispute(Document):
     negotiate: Target = Target(minutes=30)
 
 
+class RepairGuarantee(Document):
+    """Our own repair's guarantee (维修质保): the same problem at the same place within
+    `months` of the owner's acceptance is repaired again free; 0: no guarantee."""
+
+    months: int = Field(3, ge=0, le=24)
+
+
 class EscalationRole(StrEnum):
     duty_leader = "duty_leader"  # 售后维修小组当日总负责人
     engineering_manager = "engineering_manager"  # 工程部经理
@@ -273,6 +280,7 @@ class ServiceLevelPolicy(Document):
     fee_waiver: FeeWaiver = FeeWaiver()
     delegation: Delegation = Delegation()
     quote_dispute: QuoteDispute = QuoteDispute()
+    repair_guarantee: RepairGuarantee = RepairGuarantee()
     escalation: Escalation = Escalation()
 
     @model_validator(mode="after")
@@ -313,6 +321,7 @@ SOURCES: dict[str, str] = {
     "delegation.attend": "002 篇5",
     "delegation.attend_emergency": "Order 80 Art. 9 (房屋建筑工程质量保修办法 第九条)",
     "quote_dispute.negotiate": OUR_DEFAULT,
+    "repair_guarantee.months": "004 紧急维修制度 §7",
     "escalation.chain": "003 §5.2, 004 §4.2.1.2, 004 §4.1.4.1",
     "escalation.interval_minutes": OUR_DEFAULT,
     "escalation.emergency_interval_minutes": OUR_DEFAULT,

@@ -6,7 +6,7 @@ import base64
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from services.intake.schemas import (
     DUPLICATE_EXAMPLE,
     Deadlines,
     IntakeSettingsIn,
+    RepairGuaranteeView,
     RepairPage,
     RepairView,
     Reporter,
@@ -395,7 +396,18 @@ def view(repair: Repair, *, repeat_calls: int = 0, duplicate_of: str | None = No
         duplicate_of=duplicate_of, repeat_calls=repeat_calls, trade=repair.trade,
         assignee=repair.technician_id, reworks=repair.reworks or 0,
         warranty_outcome=repair.warranty_outcome, warranty=repair.warranty,
+        repair_guarantee=_guarantee_view(repair.guarantee),
     )
+
+
+def _guarantee_view(guarantee: dict | None) -> RepairGuaranteeView | None:
+    if guarantee is None:
+        return None
+    ends_at = datetime.fromisoformat(guarantee["ends_at"])
+    return RepairGuaranteeView(
+        repair_id=guarantee["repair_id"], ticket=guarantee["ticket"],
+        accepted_at=datetime.fromisoformat(guarantee["accepted_at"]),
+        guaranteed_through=(ends_at - timedelta(microseconds=1)).date())
 
 
 def timeline(repair: Repair, calls: list[RepairCall], photos: list[Photo],

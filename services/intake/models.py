@@ -67,6 +67,9 @@ class Repair(Base):
     reworks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     warranty_outcome: Mapped[str | None] = mapped_column(String(16))
     warranty: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the latest decision
+    # An earlier repair of the place whose guarantee (维修质保) ran at the report: its id,
+    # ticket, accepted_at and ends_at (ISO, in the project's zone).
+    guarantee: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     last_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

@@ -158,6 +158,24 @@ async def open_repair_of_place(
     return (await session.scalars(query)).first()
 
 
+async def last_accepted_repair(
+    *, session: AsyncSession, project: str, building: str, unit: str | None,
+    common_area: str | None, category: str,
+) -> tuple[Repair, datetime] | None:
+    """The repair of the same place and category the owner accepted last, and when (its
+    `closed` step: the owner's sign-off)."""
+    query = (select(Repair, RepairStep.at).join(RepairStep, RepairStep.repair_id == Repair.id)
+             .where(Repair.project == project, Repair.building == building,
+                    Repair.category == category,
+                    Repair.unit.is_(None) if unit is None else Repair.unit == unit,
+                    Repair.common_area.is_(None) if common_area is None
+                    else Repair.common_area == common_area,
+                    Repair.status == Status.CLOSED, RepairStep.kind == "closed")
+             .order_by(RepairStep.at.desc()).limit(1))
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None
+
+
 async def calls_of(*, session: AsyncSession, repair_id: str) -> list[RepairCall]:
     return list((await session.scalars(select(RepairCall).where(RepairCall.repair_id == repair_id)
                                        .order_by(RepairCall.received_at))).all())

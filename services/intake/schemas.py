@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -138,7 +138,7 @@ REPAIR_EXAMPLE = {
         "is Mon 2026-06-08, due at the end of its working hours (17:30) (our default)")},
     "workflow_id": f"repair-{REPAIR_ID}", "overdue": False, "duplicate_of": None,
     "repeat_calls": 0, "trade": "waterproofing", "assignee": None, "reworks": 0,
-    "warranty_outcome": None, "warranty": None, "timeline": None,
+    "warranty_outcome": None, "warranty": None, "repair_guarantee": None, "timeline": None,
 }
 DUPLICATE_EXAMPLE = REPAIR_EXAMPLE | {"duplicate_of": REPAIR_ID, "repeat_calls": 1}
 FOLLOWED_EXAMPLE = REPAIR_EXAMPLE | {
@@ -159,6 +159,21 @@ FOLLOWED_EXAMPLE = REPAIR_EXAMPLE | {
         {"at": "2026-06-03T09:29:52+08:00", "kind": "arrived", "by": "T-SH-02",
          "technician_id": "T-SH-02", "detail": "on site"},
     ]}
+
+
+class RepairGuaranteeView(BaseModel):
+    """An earlier repair of the same place and category still under its guarantee (维修质保):
+    the same problem is repaired again free unless the technician finds a cause that is not
+    that repair's fault (misuse, renovation, a third party, force majeure)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "repair_id": "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", "ticket": "SH-LJ-000031",
+        "accepted_at": "2026-04-20T16:05:00+08:00", "guaranteed_through": "2026-07-20"}]})
+    repair_id: str
+    ticket: str
+    accepted_at: datetime = Field(description="When the owner accepted that repair.")
+    guaranteed_through: date = Field(description="The guarantee's last day (the project's "
+                                                 "`repair_guarantee.months` after).")
 
 
 class RepairView(BaseModel):
@@ -201,6 +216,8 @@ class RepairView(BaseModel):
         "technician confirms), as `POST /v1/warranty/determinations` answers: both layers "
         "with their end dates, `covered`, `chargeable`, `liable_party` and the explanation "
         "in English and Chinese to read to the owner."))
+    repair_guarantee: RepairGuaranteeView | None = Field(
+        None, description="Set when the report came within an earlier repair's guarantee.")
     timeline: list[TimelineEntry] | None = Field(
         None, description="What happened, oldest first (on GET /v1/repairs/{id}).")
 

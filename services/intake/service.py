@@ -3,12 +3,14 @@ transaction. Nothing here commits or talks to other servers."""
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +21,7 @@ from services.intake import repository
 from services.intake.models import OutboxEntry, Repair, RepairCall
 from services.intake.schemas import ReportRepair
 from workflows.deadlines import service_deadlines
-from workflows.repair.messages import LifecyclePolicy, RepairInput, workflow_id
+from workflows.repair.messages import Guarantee, LifecyclePolicy, RepairInput, workflow_id
 
 START_WORKFLOW = "start_workflow"
 PUBLISH_REPORTED = "publish_reported"
@@ -77,6 +79,8 @@ async def record_report(
         trade=located.trade,
         status="reported",
         workflow_id=workflow_id(repair_id),
+        guarantee=await _guarantee(session, located, policy,
+                                   reported_at=min(reported_at, received_at)),
     )
     session.add(repair)
     # What must follow the commit; the relay rebuilds both from the row (see outbox.py), and
@@ -90,6 +94,37 @@ async def record_report(
     ])
     await session.flush()
     return repair
+
+
+async def _guarantee(session: AsyncSession, located: ReportLocated,
+                     policy: ServiceLevelPolicy, *, reported_at: datetime) -> dict | None:
+    """The earlier repair whose guarantee (维修质保, 004 紧急维修制度 §7) covers this report:
+    the same place and category, accepted by the owner within the project's months (to the
+    end of the corresponding day, in the project's zone)."""
+    months = policy.repair_guarantee.months
+    if months == 0:
+        return None
+    last = await repository.last_accepted_repair(
+        session=session, project=located.project, building=located.building,
+        unit=located.unit, common_area=located.common_area, category=located.category)
+    if last is None:
+        return None
+    earlier, accepted_at = last
+    zone = ZoneInfo(located.time_zone)
+    accepted_at = accepted_at.astimezone(zone)
+    last_day = months_after(accepted_at.date(), months)
+    ends_at = datetime.combine(last_day + timedelta(days=1), time(), zone)
+    if reported_at >= ends_at:
+        return None
+    return {"repair_id": earlier.id, "ticket": earlier.ticket,
+            "accepted_at": accepted_at.isoformat(), "ends_at": ends_at.isoformat()}
+
+
+def months_after(day: date, months: int) -> date:
+    """The corresponding day `months` later, or that month's last day if it has none."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine"
@@ -138,6 +173,11 @@ def workflow_input(repair: Repair, policy: dict | None = None) -> RepairInput:
         reported_at=repair.reported_at, arrive_by=repair.arrive_by, trade=repair.trade or "",
         emergency=repair.emergency, finish_by=repair.finish_by,
         policy=LifecyclePolicy(**policy) if policy else LifecyclePolicy(),
+        guarantee=Guarantee(
+            repair_id=repair.guarantee["repair_id"], ticket=repair.guarantee["ticket"],
+            accepted_at=datetime.fromisoformat(repair.guarantee["accepted_at"]),
+            ends_at=datetime.fromisoformat(repair.guarantee["ends_at"]),
+        ) if repair.guarantee else None,
     )
 
 

@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -394,6 +394,48 @@ async def test_a_paid_repair_goes_ahead_once_the_owner_accepts_the_quote(stack: 
     step = next(e for e in repair["timeline"] if e["kind"] == "quoted")
     assert step["by"] == who and step["detail"].startswith("150.00 yuan: 更换角阀 x2")
     assert next(e for e in repair["timeline"] if e["kind"] == "quote_accepted")["by"] == OWNER
+
+
+async def test_the_same_problem_within_the_repair_guarantee_is_repaired_again_free(
+        stack: Stack):
+    """004 紧急维修制度 §7: a repaired problem back within 3 months is repaired free again,
+    unless the technician finds it is not the earlier repair's fault."""
+    api = stack.api
+    first = await report(api)
+    who = await take_and_arrive(api, first)
+    await act(api, first, "diagnose", technician_id=who, cause="construction_defect",
+              plan="更换地漏并重做局部防水")
+    await act(api, first, "complete", technician_id=who, work_done="更换地漏")
+    accepted = await act(api, first, "acceptance", accepted=True, signed_by=OWNER)
+    assert accepted["status"] == "closed"
+    closed = await followed(api, first, "closed")
+    signed = next(e for e in closed["timeline"] if e["kind"] == "closed")["at"]
+
+    response = await api.post("/v1/repairs", json={**REPORT, "description": "地漏又渗水了"})
+    assert response.status_code == 201, response.text
+    again = response.json()
+    assert again["duplicate_of"] is None and again["id"] != first
+    guarantee = again["repair_guarantee"]
+    assert (guarantee["repair_id"], guarantee["ticket"]) == (first, closed["ticket"])
+    signed_on, through = date.fromisoformat(signed[:10]), date.fromisoformat(
+        guarantee["guaranteed_through"])  # three months on, to the corresponding day
+    assert 89 <= (through - signed_on).days <= 92
+    assert through.day == signed_on.day or signed_on.day > 28
+
+    who = await take_and_arrive(api, again["id"])
+    # Misuse is not the earlier repair's fault: the owner pays.
+    misuse = await act(api, again["id"], "diagnose", technician_id=who, cause="owner_misuse",
+                       plan="业主堵塞地漏")
+    assert misuse["warranty_outcome"] == "chargeable"
+    # Wear so soon is: the warranty's own decision is chargeable, the guarantee makes it free.
+    wear = await act(api, again["id"], "diagnose", technician_id=who, cause="wear",
+                     plan="地漏密封圈老化，更换")
+    assert wear["warranty"]["chargeable"] is True and wear["warranty_outcome"] == "free"
+    done = await act(api, again["id"], "complete", technician_id=who, work_done="更换密封圈")
+    assert done["status"] == "completed" and done["quote"] is None
+    repair = await followed(api, again["id"], "completed")
+    step = next(e for e in repair["timeline"] if e["kind"] == "repair_guarantee")
+    assert closed["ticket"] in step["detail"]
 
 
 async def test_a_waiver_over_the_limit_needs_a_company_leader(stack: Stack):

@@ -108,6 +108,18 @@ class WaiverDecision:
 
 
 @dataclass
+class Guarantee:
+    """An earlier repair of the same place and category whose guarantee (维修质保) runs:
+    the owner accepted it at `accepted_at`; it is guaranteed until `ends_at` (exclusive:
+    midnight after the last day). Both in the project's zone."""
+
+    repair_id: str
+    ticket: str
+    accepted_at: datetime
+    ends_at: datetime
+
+
+@dataclass
 class RepairInput:
     repair_id: str
     ticket: str
@@ -124,6 +136,7 @@ class RepairInput:
     emergency: bool = False
     finish_by: datetime | None = None
     policy: LifecyclePolicy = field(default_factory=LifecyclePolicy)
+    guarantee: Guarantee | None = None
 
 
 @dataclass

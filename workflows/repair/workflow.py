@@ -72,6 +72,8 @@ QUOTE_DECISIONS = ("accept", "refuse", "dispute")
 APPROVERS = ("property_director", "company_leader")
 # Patches (workflow.patched): histories recorded before them replay the old behaviour.
 HAND_OVER = "hand-over-to-the-liable-party"
+NOT_OUR_REPAIRS_FAULT = frozenset({"owner_misuse", "owner_renovation", "third_party",
+                                   "force_majeure"})
 ANOTHER_TECHNICIAN = "rework-by-another-technician"
 _QUICK = {"start_to_close_timeout": timedelta(seconds=30),
           "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
@@ -180,9 +182,19 @@ class RepairWorkflow:
             workflow.upsert_search_attributes([sa.WARRANTY_OUTCOME.value_set("undetermined")])
             return
         outcome = self._outcome = warranty_outcome(self._warranty) or "undetermined"
+        guarantee = repair.guarantee
+        if outcome == "chargeable" and self._guaranteed():
+            assert guarantee is not None
+            outcome = self._outcome = "free"
         workflow.upsert_search_attributes([sa.WARRANTY_OUTCOME.value_set(outcome)])
         self._step("warranty_decided", None, f"{outcome}: "
                    f"{self._warranty.get('explanation_en', '')}"[:1000], warranty=self._warranty)
+        if outcome == "free" and self._chargeable(ignoring_guarantee=True):
+            assert guarantee is not None
+            self._step("repair_guarantee", None,
+                       f"free re-repair (维修质保): {guarantee.ticket} was accepted on "
+                       f"{guarantee.accepted_at:%Y-%m-%d} and is guaranteed through "
+                       f"{guarantee.ends_at - timedelta(microseconds=1):%Y-%m-%d}")
         if self._diagnosis is None and self._warranty.get("liability_confirmed"):
             self._consider_hand_over()  # the liable party is known from the report alone
 
@@ -618,8 +630,17 @@ class RepairWorkflow:
         if not decision.by.strip():
             raise ValueError("by: who decided")
 
-    def _chargeable(self) -> bool:
-        return bool(self._warranty and self._warranty.get("chargeable"))
+    def _chargeable(self, *, ignoring_guarantee: bool = False) -> bool:
+        chargeable = bool(self._warranty and self._warranty.get("chargeable"))
+        return chargeable and (ignoring_guarantee or not self._guaranteed())
+
+    def _guaranteed(self) -> bool:
+        """Repaired again free under an earlier repair's guarantee (004 紧急维修制度 §7: the
+        same problem within its months), unless the technician finds a cause that is not
+        the earlier repair's fault."""
+        assert self._repair is not None
+        cause = self._diagnosis.cause if self._diagnosis else "unknown"
+        return self._repair.guarantee is not None and cause not in NOT_OUR_REPAIRS_FAULT
 
     @diagnose.validator
     def _can_diagnose(self, diagnosis: Diagnosis) -> None:
