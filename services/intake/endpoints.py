@@ -140,9 +140,12 @@ async def report_repair(
             session=session, project=located.project, building=located.building,
             unit=located.unit, common_area=located.common_area, category=located.category,
             since=received_at - window)
+        raised = False
         if repair is not None:
             service.attach_call(session=session, repair=repair, command=command,
                                 received_at=received_at)
+            raised = await service.raise_to_emergency(session=session, repair=repair,
+                                                      command=command, received_at=received_at)
         else:
             repair = await service.record_report(
                 session=session, command=command, located=located, received_at=received_at)
@@ -157,18 +160,25 @@ async def report_repair(
         result = await _view_with_calls(session, repair, duplicate=not created)
     structlog.contextvars.bind_contextvars(repair_id=repair.id)
     if not created:
-        log.info("repeat report attached", ticket=repair.ticket)
+        log.info("repeat report attached", ticket=repair.ticket, raised_to_emergency=raised)
         response.status_code = status.HTTP_200_OK
+        if raised:
+            await _deliver(rt, repair.id)
         return result
     log.info("repair reported", ticket=repair.ticket, priority=repair.priority)
     failpoint("intake.after_commit")
-    # Deliver now so that the workflow normally exists when the caller gets the 201. The
-    # report is accepted whatever happens here: the relay loop retries (outbox.py).
+    # Deliver now so that the workflow normally exists when the caller gets the 201.
+    await _deliver(rt, repair.id)
+    return result
+
+
+async def _deliver(rt: Runtime, repair_id: str) -> None:
+    """What the commit owes, delivered now; accepted whatever happens here: the relay loop
+    retries (outbox.py)."""
     try:
-        await rt.relay.deliver(repair_id=repair.id)
+        await rt.relay.deliver(repair_id=repair_id)
     except Exception as exc:  # noqa: BLE001 - stored is accepted; delivery can wait
         log.warning("delivery after commit failed; the relay will retry", error=repr(exc))
-    return result
 
 
 async def visible_repair(session, caller: Caller, repair_id: str) -> Repair:

@@ -347,6 +347,8 @@ class RepairProgress(BaseModel):
     repair_id: str
     status: str = Field(examples=["offered", "accepted", "arrived", "quoted", "completed",
                                   "closed"])
+    priority: str | None = Field(None, description="`emergency` or `routine`; a repeat call "
+                                                   "that says emergency raises it.")
     technician_id: str | None = Field(description="The technician who accepted the repair.")
     offered_to: str | None = Field(None, description="Who the latest offer went to.")
     arrive_by: datetime = Field(description="The arrival deadline in force (an agreed visit "
@@ -396,7 +398,7 @@ def progress(state: RepairState, time_zone: str) -> RepairProgress:
                                     at=e.at.astimezone(zone)) for e in state.escalations],
         pauses=[PauseView(reason=p.reason, started_at=p.started_at.astimezone(zone),
                           ended_at=local(p.ended_at)) for p in state.pauses],
-        liable_party_name=state.liable_party_name,
+        liable_party_name=state.liable_party_name, priority=state.priority,
     )
 
 

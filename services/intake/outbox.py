@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -27,8 +27,15 @@ from services.common.bus import Bus
 from services.common.contracts import REPAIR_REPORTED
 from services.intake import repository
 from services.intake.models import OutboxEntry, Repair
-from services.intake.service import PUBLISH_REPORTED, START_WORKFLOW, reported_event, workflow_input
+from services.intake.service import (
+    PUBLISH_REPORTED,
+    RAISE_PRIORITY,
+    START_WORKFLOW,
+    reported_event,
+    workflow_input,
+)
 from workflows import search_attributes as sa
+from workflows.repair.messages import RaisePriority
 from workflows.repair.workflow import RepairWorkflow
 
 log = structlog.get_logger(__name__)
@@ -84,6 +91,8 @@ class OutboxRelay:
             await self.bus.publish_event(
                 REPAIR_REPORTED, reported_event(repair), msg_id=f"{repair.id}:reported"
             )
+        elif entry.kind == RAISE_PRIORITY:
+            await self._raise_priority(repair, entry.payload)
         else:
             raise ValueError(f"unknown outbox kind {entry.kind!r}")
 
@@ -108,6 +117,16 @@ class OutboxRelay:
         except WorkflowAlreadyStartedError:
             pass  # started before (and finished): the same repair, nothing to do
         log.info("repair workflow started", repair_id=repair.id, workflow_id=repair.workflow_id)
+
+    async def _raise_priority(self, repair: Repair, payload: dict) -> None:
+        handle = self.temporal.get_workflow_handle(repair.workflow_id)
+        raised = RaisePriority(arrive_by=datetime.fromisoformat(payload["arrive_by"]),
+                               by=payload["by"], reason=payload["reason"])
+        try:
+            await handle.execute_update(RepairWorkflow.raise_to_emergency, raised,
+                                        rpc_timeout=timedelta(seconds=10))
+        except WorkflowUpdateFailedError as refused:  # ended meanwhile: nothing to raise
+            log.info("priority not raised", repair_id=repair.id, reason=str(refused.cause))
 
     async def run_forever(self, *, interval: float = 1.0, grace: float = 5.0) -> None:
         """Poll for entries left behind by a crash or an outage."""

@@ -25,6 +25,7 @@ from workflows.repair.messages import Guarantee, LifecyclePolicy, RepairInput, w
 
 START_WORKFLOW = "start_workflow"
 PUBLISH_REPORTED = "publish_reported"
+RAISE_PRIORITY = "raise_priority"
 
 
 def priority_of(command: ReportRepair, located: ReportLocated) -> str:
@@ -202,6 +203,27 @@ def attach_call(*, session: AsyncSession, repair: Repair, command: ReportRepair,
     )
     session.add(call)
     return call
+
+
+async def raise_to_emergency(*, session: AsyncSession, repair: Repair, command: ReportRepair,
+                             received_at: datetime) -> bool:
+    """A repeat call that says it is an emergency makes the open repair one: the emergency
+    arrival target counts from this call if that is sooner, and the workflow is told (an
+    outbox entry, after the start). True when the repair changed."""
+    if repair.priority == "emergency" or not command.emergency:
+        return False
+    policy = await repository.service_levels(session=session, project=repair.project)
+    arrive = service_deadlines(
+        policy=policy, calendar=STATUTORY, priority="emergency",
+        received_at=min(command.reported_at or received_at, received_at),
+        time_zone=repair.time_zone).arrive_by
+    if arrive is not None and arrive.due_at < repair.arrive_by:
+        repair.arrive_by, repair.arrive_rule = arrive.due_at, arrive.rule
+    repair.priority, repair.emergency = "emergency", True
+    session.add(OutboxEntry(repair_id=repair.id, kind=RAISE_PRIORITY, payload={
+        "arrive_by": repair.arrive_by.isoformat(), "by": command.reporter.name,
+        "reason": command.description[:200]}))
+    return True
 
 
 def request_hash(command: ReportRepair, photos: Sequence[str] = ()) -> str:

@@ -27,6 +27,7 @@ from services.warranty.service import running as warranty_running
 from tests.integration.conftest import Stack
 from tests.integration.test_report_repair import REPORT
 from tests.integration.test_warranty_api import PROJECT
+from workflows import search_attributes as sa
 from workflows.worker import WorkerSettings, build_worker
 
 OWNER = "王芳"
@@ -262,6 +263,37 @@ async def test_an_action_taken_but_slow_to_apply_is_202_and_is_applied(
             state = await progress_when(api, repair_id, lambda s: s["status"] == "accepted",
                                         timeout=30)
         assert state["technician_id"] == technician
+
+
+async def test_a_repeat_call_that_says_emergency_raises_the_open_repair(stack: Stack):
+    api = stack.api
+    first = await report(api)
+    routine = (await api.get(f"/v1/repairs/{first}")).json()
+    assert routine["priority"] == "routine"
+    again = await api.post("/v1/repairs", json={
+        **REPORT, "emergency": True, "channel": "wechat",
+        "description": "水已经漫到客厅了，楼下也在滴水"})
+    assert again.status_code == 200, again.text
+    raised = again.json()
+    assert raised["duplicate_of"] == first and raised["priority"] == "emergency"
+    assert raised["deadlines"]["arrive_by"] < routine["deadlines"]["arrive_by"]
+    assert raised["deadlines"]["arrive_rule"].startswith("emergency")
+    state = await progress_when(api, first, lambda s: s["priority"] == "emergency")
+    assert state["arrive_by"] == raised["deadlines"]["arrive_by"]
+    deadline = time.monotonic() + 15
+    while True:  # GET /v1/repairs/{id} follows the workflow's events
+        timeline = (await api.get(f"/v1/repairs/{first}")).json()["timeline"]
+        step = next((e for e in timeline if e["kind"] == "priority_raised"), None)
+        if step is not None:
+            break
+        assert time.monotonic() < deadline, timeline
+        await asyncio.sleep(0.2)
+    assert step["by"] == "王芳"
+    described = await stack.temporal.get_workflow_handle(f"repair-{first}").describe()
+    assert described.typed_search_attributes.get(sa.PRIORITY) == "emergency"
+    # Said again, nothing moves.
+    once_more = await api.post("/v1/repairs", json={**REPORT, "emergency": True})
+    assert once_more.json()["deadlines"]["arrive_by"] == raised["deadlines"]["arrive_by"]
 
 
 async def test_a_projects_service_levels_reach_its_new_repairs(stack: Stack):

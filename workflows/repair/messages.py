@@ -140,6 +140,16 @@ class RepairInput:
 
 
 @dataclass
+class RaisePriority:
+    """The owner called again about an open repair, and now it is an emergency (紧急):
+    the arrival deadline moves to `arrive_by` if that is sooner."""
+
+    arrive_by: datetime
+    by: str
+    reason: str
+
+
+@dataclass
 class Accept:
     """The offered technician takes the repair (接单)."""
 
@@ -279,6 +289,7 @@ class RepairState:
     timeline: list[Step] = field(default_factory=list)
     delegation_id: str | None = None  # the DelegationWorkflow of the liable party, if any
     liable_party_name: str | None = None
+    priority: str | None = None
 
 
 @dataclass

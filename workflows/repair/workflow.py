@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         Progress,
         Quote,
         QuoteDecision,
+        RaisePriority,
         RepairInput,
         RepairState,
         Reschedule,
@@ -705,6 +706,28 @@ class RepairWorkflow:
             raise ValueError("reason: why the visit moves")
 
     @workflow.update
+    def raise_to_emergency(self, raised: RaisePriority) -> RepairState:
+        """An emergency now: offers go as emergencies, escalation runs at the emergency
+        interval, and a sooner arrival deadline replaces the current one until arrival."""
+        repair = self._repair
+        assert repair is not None
+        if repair.emergency:
+            return self.state()  # raised already (a resent call changes nothing)
+        repair.emergency, repair.priority = True, "emergency"
+        workflow.upsert_search_attributes([sa.PRIORITY.value_set("emergency")])
+        if self._arrival is None and (self._arrive_by is None
+                                      or raised.arrive_by < self._arrive_by):
+            self._arrive_by = raised.arrive_by
+        self._step("priority_raised", raised.by, f"emergency: {raised.reason}; arrive by "
+                   f"{(self._arrive_by or repair.arrive_by).isoformat()}"[:1000])
+        return self.state()
+
+    @raise_to_emergency.validator
+    def _can_raise(self, raised: RaisePriority) -> None:
+        if self._finished():
+            raise ValueError(f"the repair is {self._status}")
+
+    @workflow.update
     def pause(self, pause: Pause) -> RepairState:
         self._pauses.append(PausedSpan(pause.reason, workflow.now()))
         self._step("paused", pause.by, pause.reason)
@@ -781,7 +804,7 @@ class RepairWorkflow:
             waiver_approver=self._waiver_approver,
             escalations=list(self._escalations), pauses=list(self._pauses),
             timeline=list(self._timeline), delegation_id=self._delegation_id,
-            liable_party_name=self._liable_party_name,
+            liable_party_name=self._liable_party_name, priority=self._repair.priority,
         )
 
     def _set_status(self, status: str) -> None:
