@@ -58,7 +58,14 @@ A report of the same place and category as a repair still open, within the proje
 duplicate window (72 hours unless `PUT /v1/projects/{project}/intake` says otherwise), opens
 no second repair: it is attached to the open one and the answer is **200** instead of 201,
 with that repair, `duplicate_of` set to its `id` and `repeat_calls` counting the extra
-reports. Either way the body is the repair to follow.
+reports. Either way the body is the repair to follow. A repeat call with `emergency: true`
+about a routine repair raises it to an emergency: its `priority` and `deadlines.arrive_by`
+(the emergency target from this call, if sooner) change in the answer, and its workflow
+follows.
+
+A report of the same place and category within three months (the project's
+`repair_guarantee`) of an earlier repair's acceptance carries `repair_guarantee`: the same
+problem is repaired again free (维修质保).
 
 ## Following a repair
 `GET /v1/repairs/{repair_id}`: status, deadlines, `overdue` and the `timeline`.
