@@ -106,6 +106,12 @@ async def report_repair(
             "房号和公共区域只能填写一项。", "common_area", 422,
         )
     await caller.require(command.project, status=422)
+    fingerprint = service.request_hash(command, photos=[p.sha256 for p in submission.photos])
+    if idempotency_key:  # a retry gets its answer even if the registry changed meanwhile
+        async with rt.sessions() as session:
+            replayed = await _replay(session, caller, idempotency_key, fingerprint, response)
+        if replayed is not None:
+            return replayed
     located = await rt.bus.ask(
         WARRANTY_LOCATE,
         LocateReport(project=command.project, building=command.building, unit=command.unit,
@@ -113,25 +119,13 @@ async def report_repair(
         ReportLocated,
     )
     received_at = datetime.now(UTC)
-    fingerprint = service.request_hash(command, photos=[p.sha256 for p in submission.photos])
     created = False
     async with rt.sessions.begin() as session:
         if idempotency_key:
             await repository.lock(session=session, key=f"idem|{caller.key_id}|{idempotency_key}")
-            prior = await repository.get_idempotency(session=session, scope=caller.key_id,
-                                                     key=idempotency_key)
-            if prior is not None:
-                if prior.request_hash != fingerprint:
-                    raise Rejection(
-                        "idempotency_key_reused",
-                        "This Idempotency-Key was used for a different report.",
-                        "该幂等键已用于另一份不同的报修。", "Idempotency-Key", 409)
-                repair = await repository.get_repair(session=session, repair_id=prior.repair_id)
-                assert repair is not None
-                response.status_code = prior.status_code
-                response.headers["Idempotent-Replayed"] = "true"
-                return await _view_with_calls(session, repair,
-                                              duplicate=prior.status_code == 200)
+            replayed = await _replay(session, caller, idempotency_key, fingerprint, response)
+            if replayed is not None:
+                return replayed
         await repository.lock(session=session, key="place|" + "|".join(
             str(x) for x in (located.project, located.building, located.unit,
                              located.common_area, located.category)))
@@ -179,6 +173,24 @@ async def _deliver(rt: Runtime, repair_id: str) -> None:
         await rt.relay.deliver(repair_id=repair_id)
     except Exception as exc:  # noqa: BLE001 - stored is accepted; delivery can wait
         log.warning("delivery after commit failed; the relay will retry", error=repr(exc))
+
+
+async def _replay(session, caller: Caller, key: str, fingerprint: str, response: Response
+                  ) -> RepairView | None:
+    """The stored answer to an earlier request with this Idempotency-Key, if there is one;
+    409 if that request had another body."""
+    prior = await repository.get_idempotency(session=session, scope=caller.key_id, key=key)
+    if prior is None:
+        return None
+    if prior.request_hash != fingerprint:
+        raise Rejection("idempotency_key_reused",
+                        "This Idempotency-Key was used for a different report.",
+                        "该幂等键已用于另一份不同的报修。", "Idempotency-Key", 409)
+    repair = await repository.get_repair(session=session, repair_id=prior.repair_id)
+    assert repair is not None
+    response.status_code = prior.status_code
+    response.headers["Idempotent-Replayed"] = "true"
+    return await _view_with_calls(session, repair, duplicate=prior.status_code == 200)
 
 
 async def visible_repair(session, caller: Caller, repair_id: str) -> Repair:

@@ -29,6 +29,20 @@ async def test_a_retry_with_the_same_key_gets_the_same_repair(stack: Stack):
     assert other.json()["field"] == "Idempotency-Key"
 
 
+async def test_a_retry_gets_its_answer_even_after_the_registry_changed(stack: Stack):
+    key = {"Idempotency-Key": "call-center-42:ticket-9002"}
+    first = await stack.api.post("/v1/repairs", json=REPORT, headers=key)
+    assert first.status_code == 201
+    project = (await stack.api.get("/v1/projects/SH-LJ")).json()
+    for building in project["buildings"]:
+        building["units"] = [u for u in building["units"] if u["code"] != REPORT["unit"]]
+    assert (await stack.api.put("/v1/projects/SH-LJ", json=project)).status_code == 200
+    fresh = await stack.api.post("/v1/repairs", json=REPORT)
+    assert fresh.status_code == 422 and fresh.json()["code"] == "unknown_unit"
+    again = await stack.api.post("/v1/repairs", json=REPORT, headers=key)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+
+
 async def test_concurrent_retries_of_one_key_make_one_repair(stack: Stack):
     key = {"Idempotency-Key": "storm-1"}
     answers = await asyncio.gather(*(stack.api.post("/v1/repairs", json=REPORT, headers=key)
