@@ -230,6 +230,7 @@ async def test_a_missed_arrival_escalates_up_the_chain_one_step_per_hour(
     time_skipping: WorkflowEnvironment, worker: Worker, bus: Bus, task_queue: str
 ):
     escalated = await bus.js.subscribe(bus.subject("repairs.escalated.v1"))
+    events = await bus.js.subscribe(bus.subject("repairs.*.v1"))
     handle = await start_repair(time_skipping, task_queue, minutes=20)
     who = (await offered(time_skipping, handle)).offered_to or ""
     await handle.execute_update(RepairWorkflow.accept, Accept(who))
@@ -237,6 +238,14 @@ async def test_a_missed_arrival_escalates_up_the_chain_one_step_per_hour(
     state = await state_of(handle)
     assert state.overdue is True
     assert [e.role for e in state.escalations] == ["duty_leader"]
+    # repairs.overdue.v1 follows every earlier step's event: it never overtakes them.
+    before = []
+    while not (message := await events.next_msg(timeout=10)).subject.endswith(".overdue.v1"):
+        event = json.loads(message.data)
+        if event.get("repair_id") == handle.id.removeprefix("repair-") and "kind" in event:
+            before.append(event["kind"])
+    steps = kinds(state)
+    assert before == steps[:steps.index("overdue")]
     await time_skipping.sleep(timedelta(minutes=61))
     assert [e.role for e in (await state_of(handle)).escalations] == [
         "duty_leader", "engineering_manager"]

@@ -129,6 +129,8 @@ class RepairActivities:
             reworks=progress.reworks, warranty_outcome=progress.warranty_outcome,
             arrive_by=progress.arrive_by, finish_by=progress.finish_by,
             warranty=progress.warranty)
+        if progress.overdue_notice is not None:
+            await self.announce_overdue(progress.overdue_notice)
         if progress.escalation_role is not None:
             await self.bus.publish_event(REPAIR_ESCALATED, RepairEscalated(
                 **event.model_dump(), role=progress.escalation_role),

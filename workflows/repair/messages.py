@@ -375,3 +375,4 @@ class Progress:
     arrive_by: datetime | None = None
     finish_by: datetime | None = None
     warranty: dict | None = None  # the decision, on a `warranty_decided` step only
+    overdue_notice: OverdueNotice | None = None  # `repairs.overdue.v1`, on an overdue step

@@ -76,6 +76,7 @@ HAND_OVER = "hand-over-to-the-liable-party"
 NOT_OUR_REPAIRS_FAULT = frozenset({"owner_misuse", "owner_renovation", "third_party",
                                    "force_majeure"})
 ANOTHER_TECHNICIAN = "rework-by-another-technician"
+OVERDUE_IN_ORDER = "overdue-event-with-its-step"
 _QUICK = {"start_to_close_timeout": timedelta(seconds=30),
           "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 
@@ -402,10 +403,15 @@ class RepairWorkflow:
             if name not in self._overdue:  # once: a pause or a new time does not repeat it
                 self._overdue.add(name)
                 self._refresh_overdue()
-                self._step("overdue", None, f"{name} {deadline.isoformat()} passed")
-                await workflow.execute_activity_method(
-                    RepairActivities.announce_overdue,
-                    OverdueNotice(repair.repair_id, name, deadline, workflow.now()), **_QUICK)
+                notice = OverdueNotice(repair.repair_id, name, deadline, workflow.now())
+                if workflow.patched(OVERDUE_IN_ORDER):
+                    # With its step, so it never overtakes an earlier step's event.
+                    self._step("overdue", None, f"{name} {deadline.isoformat()} passed",
+                               overdue_notice=notice)
+                else:
+                    self._step("overdue", None, f"{name} {deadline.isoformat()} passed")
+                    await workflow.execute_activity_method(
+                        RepairActivities.announce_overdue, notice, **_QUICK)
             interval = timedelta(seconds=repair.policy.emergency_escalation_seconds
                                  if repair.emergency else repair.policy.escalation_seconds)
             reached = self._levels.get(name, 0)  # after a pause, go on from where it was
@@ -816,7 +822,8 @@ class RepairWorkflow:
 
     def _step(self, kind: str, by: str | None, detail: str, *,
               technician_id: str | None = None, escalation_role: str | None = None,
-              warranty: dict | None = None) -> None:
+              warranty: dict | None = None, overdue_notice: OverdueNotice | None = None
+              ) -> None:
         """A timeline entry now, and its event queued for the publisher."""
         assert self._repair is not None
         now = workflow.now()
@@ -827,7 +834,7 @@ class RepairWorkflow:
             sequence=self._sequence, status=self._status, kind=kind, at=now, by=by,
             detail=detail, technician_id=technician_id or self._technician_id,
             overdue=bool(self._overdue), escalation_role=escalation_role, warranty=warranty,
-            **self._facts())
+            overdue_notice=overdue_notice, **self._facts())
         self._outbox.append(self._last)
 
     def _facts(self) -> dict:
