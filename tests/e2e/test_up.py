@@ -174,7 +174,7 @@ def test_up_runs_the_whole_system_and_a_restart_keeps_every_repair(stack_env: di
         assert again.status_code == 200
         # The same report; only what its workflow did since (offer, warranty) moved on.
         moving = {"timeline": None, "status": None, "warranty_outcome": None,
-                  "assignee": None, "overdue": None}
+                  "warranty": None, "assignee": None, "overdue": None}
         assert {**again.json(), **moving} == {**repair, **moving}
         assert again.json()["status"] in ("reported", "offered", "unassigned")
         described = temporal_cli("workflow", "describe", "-w", workflow, "--address", temporal)
