@@ -6,6 +6,7 @@ carries its version (`repairs.reported.v1`). Only shapes live here, no rules.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -137,3 +138,6 @@ class ReportLocated(Contract):
     category: str
     trade: str
     always_emergency: bool
+    # The project's own exceptions to the statutory calendar, for its deadlines.
+    extra_days_off: list[date] = []
+    extra_working_days: list[date] = []

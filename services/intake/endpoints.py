@@ -139,7 +139,8 @@ async def report_repair(
             service.attach_call(session=session, repair=repair, command=command,
                                 received_at=received_at)
             raised = await service.raise_to_emergency(session=session, repair=repair,
-                                                      command=command, received_at=received_at)
+                                                      command=command, located=located,
+                                                      received_at=received_at)
         else:
             repair = await service.record_report(
                 session=session, command=command, located=located, received_at=received_at)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.business_calendar import STATUTORY
+from services.common.business_calendar import WorkCalendar
 from services.common.contracts import RepairReported, ReportLocated
 from services.common.service_levels import DEFAULT_POLICY, ServiceLevelPolicy, Target
 from services.intake import repository
@@ -26,6 +26,12 @@ from workflows.repair.messages import Guarantee, LifecyclePolicy, RepairInput, w
 START_WORKFLOW = "start_workflow"
 PUBLISH_REPORTED = "publish_reported"
 RAISE_PRIORITY = "raise_priority"
+
+
+def calendar_of(located: ReportLocated) -> WorkCalendar:
+    """The project's business calendar: the statutory one with the project's exceptions."""
+    return WorkCalendar(frozenset(located.extra_days_off),
+                        frozenset(located.extra_working_days))
 
 
 def priority_of(command: ReportRepair, located: ReportLocated) -> str:
@@ -44,13 +50,13 @@ async def record_report(
     # The clock starts when the center received the call (a late-keyed report is not given
     # extra time, and a report typed in before the call time is not given less).
     deadlines = service_deadlines(
-        policy=policy, calendar=STATUTORY, priority=priority,
+        policy=policy, calendar=calendar_of(located), priority=priority,
         received_at=min(reported_at, received_at), time_zone=located.time_zone,
     )
     arrive = deadlines.arrive_by
     if arrive is None:  # refused when the policy is stored; an older document may lack it
         arrive = service_deadlines(
-            policy=DEFAULT_POLICY, calendar=STATUTORY, priority=priority,
+            policy=DEFAULT_POLICY, calendar=calendar_of(located), priority=priority,
             received_at=min(reported_at, received_at), time_zone=located.time_zone,
         ).arrive_by
         assert arrive is not None
@@ -206,7 +212,7 @@ def attach_call(*, session: AsyncSession, repair: Repair, command: ReportRepair,
 
 
 async def raise_to_emergency(*, session: AsyncSession, repair: Repair, command: ReportRepair,
-                             received_at: datetime) -> bool:
+                             located: ReportLocated, received_at: datetime) -> bool:
     """A repeat call that says it is an emergency makes the open repair one: the emergency
     arrival target counts from this call if that is sooner, and the workflow is told (an
     outbox entry, after the start). True when the repair changed."""
@@ -214,7 +220,7 @@ async def raise_to_emergency(*, session: AsyncSession, repair: Repair, command: 
         return False
     policy = await repository.service_levels(session=session, project=repair.project)
     arrive = service_deadlines(
-        policy=policy, calendar=STATUTORY, priority="emergency",
+        policy=policy, calendar=calendar_of(located), priority="emergency",
         received_at=min(command.reported_at or received_at, received_at),
         time_zone=repair.time_zone).arrive_by
     if arrive is not None and arrive.due_at < repair.arrive_by:

@@ -49,6 +49,8 @@ class RegistryHandlers:
             common_area=None if command.unit else command.common_area,
             category=category.code, trade=category.trade,
             always_emergency=category.always_emergency,
+            extra_days_off=[date.fromisoformat(d) for d in project.extra_days_off],
+            extra_working_days=[date.fromisoformat(d) for d in project.extra_working_days],
         )
 
     async def put_project(self, command: ProjectIn) -> ProjectSaved:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import asyncpg
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from services.common.business_calendar import STATUTORY
 from services.common.settings import to_asyncpg_dsn
 from tests.integration.conftest import Stack
 
@@ -177,3 +180,21 @@ async def test_nul_characters_are_refused_wherever_they_come(stack: Stack):
                                        b'{"code": "\\u0000"}', timeout=2)
     assert reply.headers["Nats-Service-Error-Code"] == "400"
     assert await count_rows(stack.database_url, "intake.repairs") == 0
+
+
+async def test_deadlines_count_on_the_projects_own_days_off(stack: Stack):
+    """A day the project closes (its own extra day off) is not a working day for the
+    finish deadline (3 working days by default)."""
+    before = (await stack.api.post("/v1/repairs", json=REPORT)).json()
+    finish = date.fromisoformat(before["deadlines"]["finish_by"][:10])
+    received = date.fromisoformat(before["received_at"][:10])
+    closed = next(d for d in (received + timedelta(days=n) for n in range(1, 10))
+                  if STATUTORY.is_working_day(d))
+    project = (await stack.api.get("/v1/projects/SH-LJ")).json()
+    project["extra_days_off"] = [*project.get("extra_days_off", []), closed.isoformat()]
+    assert (await stack.api.put("/v1/projects/SH-LJ", json=project)).status_code == 200
+    after = (await stack.api.post("/v1/repairs", json={**REPORT, "unit": "1-101"})).json()
+    moved = date.fromisoformat(after["deadlines"]["finish_by"][:10])
+    if date.fromisoformat(after["received_at"][:10]) == received:  # not across midnight
+        assert moved == next(d for d in (finish + timedelta(days=n) for n in range(1, 10))
+                             if STATUTORY.is_working_day(d))
