@@ -296,6 +296,26 @@ async def test_rework_twice_then_accepted(
     assert not any(e.role == "technical_department" for e in result.escalations)
 
 
+async def test_a_reworks_missed_arrival_is_recorded_and_escalated_afresh(
+    time_skipping: WorkflowEnvironment, worker: Worker, task_queue: str
+):
+    handle = await start_repair(time_skipping, task_queue, minutes=20)
+    technician = (await offered(time_skipping, handle)).offered_to or ""
+    await handle.execute_update(RepairWorkflow.accept, Accept(technician))
+    await time_skipping.sleep(timedelta(minutes=21 + 61))  # late, two roles told
+    await handle.execute_update(RepairWorkflow.arrive,
+                                Arrival(technician, await time_skipping.get_current_time()))
+    await finish_work(time_skipping, handle, technician)
+    rework = await handle.execute_update(RepairWorkflow.owner_acceptance, OwnerAcceptance(
+        False, "王芳", "楼下天花板仍有水渍"))
+    await time_skipping.sleep(rework.arrive_by - await time_skipping.get_current_time()
+                              + timedelta(minutes=1))
+    state = await state_of(handle)
+    assert kinds(state).count("overdue") == 2 and state.overdue is True
+    assert [e.role for e in state.escalations if e.deadline == "arrive_by"] == [
+        "duty_leader", "engineering_manager", "duty_leader"]
+
+
 async def test_past_the_rework_limit_the_technical_department_is_called_in(
     time_skipping: WorkflowEnvironment, worker: Worker, task_queue: str
 ):

@@ -65,7 +65,8 @@ class RepairActivities:
                 repair_id=notice.repair_id, deadline=notice.deadline,
                 due_at=notice.due_at, noticed_at=notice.noticed_at,
             ),
-            msg_id=f"{notice.repair_id}:overdue:{notice.deadline}",
+            # The due time too: a rework's new arrival deadline is another breach.
+            msg_id=f"{notice.repair_id}:overdue:{notice.deadline}:{notice.due_at.isoformat()}",
         )
 
     @activity.defn

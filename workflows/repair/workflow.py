@@ -77,6 +77,7 @@ NOT_OUR_REPAIRS_FAULT = frozenset({"owner_misuse", "owner_renovation", "third_pa
                                    "force_majeure"})
 ANOTHER_TECHNICIAN = "rework-by-another-technician"
 OVERDUE_IN_ORDER = "overdue-event-with-its-step"
+REWORK_ARRIVAL_AFRESH = "rework-arrival-escalates-afresh"
 _QUICK = {"start_to_close_timeout": timedelta(seconds=30),
           "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 
@@ -97,6 +98,7 @@ class RepairWorkflow:
         self._answers = 0  # answers to offers processed, for the updates to wait on
         self._deciding = False  # a warranty decision is being made again (after diagnosis)
         self._levels: dict[str, int] = {}  # the escalation level each deadline reached
+        self._noticed: set[str] = set()  # deadlines whose breach this visit has recorded
         self._arrival: Arrival | None = None
         self._diagnosis: Diagnosis | None = None
         self._completion: Completion | None = None
@@ -351,6 +353,11 @@ class RepairWorkflow:
         assert repair is not None
         self._reworks += 1
         self._arrive_by = workflow.now() + self._visit_span()
+        if workflow.patched(REWORK_ARRIVAL_AFRESH):
+            # The new visit's arrival is a deadline of its own: a breach is recorded and
+            # goes up the chain from its first role again (the overdue flag stays set).
+            self._noticed.discard("arrive_by")
+            self._levels.pop("arrive_by", None)
         self._arrival = self._diagnosis = self._completion = self._acceptance = None
         if self._delegation_id is not None and not self._own_work:
             self._hand_over = True  # the liable party's work: it comes back to redo it
@@ -400,7 +407,8 @@ class RepairWorkflow:
                 met() or due() != d or (pausable and self._paused()))
             if await wait_until(moved, deadline - workflow.now()):
                 continue
-            if name not in self._overdue:  # once: a pause or a new time does not repeat it
+            if name not in self._noticed:  # once: a pause or a new time does not repeat it
+                self._noticed.add(name)
                 self._overdue.add(name)
                 self._refresh_overdue()
                 notice = OverdueNotice(repair.repair_id, name, deadline, workflow.now())
