@@ -41,6 +41,10 @@ the `reporter`, the `channel`, a defect `category` (e.g. `LK-WET` 厨卫地面�
 repair: its `id` (to follow it), `ticket` (工单号), `priority` and arrival deadline
 (`deadlines.arrive_by`, in the project's time zone, with the rule behind it).
 
+`emergency: true` (or an emergency category such as `PIPE-BURST`, `EL-OUTAGE`, `ELEV`)
+makes it an emergency; otherwise the center may classify it with `priority`: `urgent`, or
+`planned` (计划性) with the agreed `preferred_visit_at`, which becomes its arrival deadline.
+
 To send photos with the report, post it as `multipart/form-data`: the same JSON in a
 `report` part (content type `application/json`) and up to nine `photos` parts (JPEG, PNG,
 WebP or HEIC, judged by their bytes, 10 MB each by default). The report and its photos are

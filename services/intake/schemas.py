@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -98,6 +99,11 @@ class ReportRepair(BaseModel):
         None, description="When the owner would like the visit, with its offset.")
     emergency: bool = Field(False, description="The caller says it is an emergency (紧急); "
                                                "some categories always are.")
+    priority: Literal["routine", "urgent", "planned"] | None = Field(None, description=(
+        "The center's classification (分类) when it is not an emergency: `routine` (日常, the "
+        "default), `urgent` (set by staff, between an emergency and a routine repair) or "
+        "`planned` (计划性: work at the agreed `preferred_visit_at`, which becomes the "
+        "arrival deadline). An emergency flag or an emergency category wins."))
 
 
 class Deadlines(BaseModel):

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.business_calendar import WorkCalendar
 from services.common.contracts import RepairReported, ReportLocated
+from services.common.errors import Rejection
 from services.common.service_levels import DEFAULT_POLICY, ServiceLevelPolicy, Target
 from services.intake import repository
 from services.intake.models import OutboxEntry, Repair, RepairCall
@@ -35,8 +36,11 @@ def calendar_of(located: ReportLocated) -> WorkCalendar:
 
 
 def priority_of(command: ReportRepair, located: ReportLocated) -> str:
-    """An emergency when the caller says so or the category is one by itself (004)."""
-    return "emergency" if command.emergency or located.always_emergency else "routine"
+    """An emergency when the caller says so or the category is one by itself (004); else
+    the center's classification, routine by default."""
+    if command.emergency or located.always_emergency:
+        return "emergency"
+    return command.priority or "routine"
 
 
 async def record_report(
@@ -49,9 +53,18 @@ async def record_report(
     policy = await repository.service_levels(session=session, project=located.project)
     # The clock starts when the center received the call (a late-keyed report is not given
     # extra time, and a report typed in before the call time is not given less).
+    # A planned repair's visit is agreed at the report: it is the arrival deadline.
+    agreed = command.preferred_visit_at if priority == "planned" else None
+    if priority == "planned" and agreed is None:
+        raise Rejection("visit_required", "A planned repair needs its agreed visit time.",
+                        "计划性维修须填写预约上门时间。", "preferred_visit_at")
+    if agreed is not None and agreed <= min(reported_at, received_at):
+        raise Rejection("visit_in_the_past", "A planned repair's visit must come after the "
+                        "report.", "计划性维修的预约时间须晚于报修时间。", "preferred_visit_at")
     deadlines = service_deadlines(
         policy=policy, calendar=calendar_of(located), priority=priority,
         received_at=min(reported_at, received_at), time_zone=located.time_zone,
+        agreed_visit_at=agreed,
     )
     arrive = deadlines.arrive_by
     if arrive is None:  # refused when the policy is stored; an older document may lack it

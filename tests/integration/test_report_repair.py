@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -11,6 +12,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from services.common.business_calendar import STATUTORY
 from services.common.settings import to_asyncpg_dsn
 from tests.integration.conftest import Stack
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 REPORT = {
     "project": "SH-LJ", "building": "1", "unit": "1-502", "channel": "hotline",
@@ -198,3 +201,32 @@ async def test_deadlines_count_on_the_projects_own_days_off(stack: Stack):
     if date.fromisoformat(after["received_at"][:10]) == received:  # not across midnight
         assert moved == next(d for d in (finish + timedelta(days=n) for n in range(1, 10))
                              if STATUTORY.is_working_day(d))
+
+
+async def test_the_center_classifies_urgent_and_planned_work(stack: Stack):
+    urgent = await stack.api.post("/v1/repairs", json={**REPORT, "priority": "urgent"})
+    assert urgent.status_code == 201 and urgent.json()["priority"] == "urgent"
+    assert urgent.json()["deadlines"]["arrive_rule"].startswith("urgent")
+    visit = (datetime.now(UTC) + timedelta(days=2)).astimezone(SHANGHAI).replace(
+        hour=10, minute=0, second=0, microsecond=0)
+    planned = await stack.api.post("/v1/repairs", json={
+        **REPORT, "unit": "1-101", "priority": "planned",
+        "preferred_visit_at": visit.isoformat()})
+    assert planned.status_code == 201, planned.text
+    body = planned.json()
+    assert body["priority"] == "planned"
+    assert datetime.fromisoformat(body["deadlines"]["arrive_by"]) == visit
+    assert "预约时间" in body["deadlines"]["arrive_rule"]
+    # An emergency stays one whatever the classification.
+    lift = await stack.api.post("/v1/repairs", json={
+        **REPORT, "common_area": "LOBBY", "unit": None, "category": "ELEV",
+        "priority": "planned", "preferred_visit_at": visit.isoformat()})
+    assert lift.json()["priority"] == "emergency"
+    for change, field in (({"priority": "planned"}, "preferred_visit_at"),
+                          ({"priority": "planned", "preferred_visit_at":
+                            "2020-01-01T10:00:00+08:00"}, "preferred_visit_at"),
+                          ({"priority": "whenever"}, "priority")):
+        refused = await stack.api.post("/v1/repairs", json={**REPORT, "unit": "1-1201",
+                                                            **change})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == field, refused.text
