@@ -105,6 +105,9 @@ class RepairProgressed(Contract):
     arrive_by: AwareDatetime | None = None
     finish_by: AwareDatetime | None = None
     warranty: dict | None = None  # the whole decision, on a `warranty_decided` step
+    quote_total_fen: int | None = None  # a paid repair (有偿维修): its quote in fen,
+    quote_state: str | None = None  # quoted, accepted, disputed, refused or waived,
+    waived_fen: int | None = None  # and the amount waived once a waiver is approved
 
 
 class RepairEscalated(RepairProgressed):

@@ -25,6 +25,7 @@ from services.intake import (
     photo_endpoints,
     problems,
     registry_endpoints,
+    report_endpoints,
     service_item_endpoints,
     webhooks,
 )
@@ -123,7 +124,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     keyed = [Depends(authorize)]
     for module in (endpoints, lifecycle_endpoints, delegation_endpoints, registry_endpoints,
                    service_item_endpoints, dispatch_endpoints, photo_endpoints, webhooks,
-                   followup_endpoints):
+                   followup_endpoints, report_endpoints):
         app.include_router(module.router, dependencies=keyed)
     openapi.document(app)
     return app

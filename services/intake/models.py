@@ -70,6 +70,10 @@ class Repair(Base):
     # An earlier repair of the place whose guarantee (维修质保) ran at the report: its id,
     # ticket, accepted_at and ends_at (ISO, in the project's zone).
     guarantee: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # A paid repair's quote (有偿维修报价), its state and the amount waived, in fen.
+    quote_total_fen: Mapped[int | None] = mapped_column(Integer)
+    quote_state: Mapped[str | None] = mapped_column(String(16))
+    waived_fen: Mapped[int | None] = mapped_column(Integer)
     last_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 

@@ -123,6 +123,10 @@ TAGS = [
     {"name": "followup", "description": "Return visits (回访) due and their results, "
                                         "complaints, the quarter's statistics and a "
                                         "project's follow-up policy."},
+    {"name": "reports", "description": "The center's reports: orders issued, completed and "
+                                       "unfinished per day, week or month with the reasons, "
+                                       "and the finance statement of paid repairs (21st to "
+                                       "20th)."},
     {"name": "webhooks", "description": "Receive each repair's events at your URL, signed "
                                         "(Standard Webhooks)."},
     {"name": "warranty", "description": "Is a defect under warranty, who is liable, does the "

@@ -56,7 +56,9 @@ async def apply(session: AsyncSession, subject: str, data: bytes) -> None:
                       technician_id=event.technician_id and event.technician_id[:32])
     facts = {"status": event.status, "reworks": event.reworks,
              "warranty_outcome": event.warranty_outcome, "arrive_by": event.arrive_by,
-             "finish_by": event.finish_by, "warranty": event.warranty}
+             "finish_by": event.finish_by, "warranty": event.warranty,
+             "quote_total_fen": event.quote_total_fen, "quote_state": event.quote_state,
+             "waived_fen": event.waived_fen}
     if not await repository.apply_step(session=session, step=step, facts=facts,
                                        overdue=event.overdue):
         log.warning("event of an unknown repair ignored", repair_id=event.repair_id,

@@ -261,3 +261,37 @@ async def apply_step(*, session: AsyncSession, step: RepairStep, facts: dict,
     if overdue:
         await mark_overdue(session=session, repair_id=step.repair_id, due_at=step.at)
     return True
+
+
+async def received_between(*, session: AsyncSession, project: str, start: datetime,
+                           end: datetime) -> list[Repair]:
+    """The project's repairs received in [start, end), oldest first."""
+    return list((await session.scalars(select(Repair).where(
+        Repair.project == project, Repair.received_at >= start, Repair.received_at < end,
+    ).order_by(Repair.received_at, Repair.id))).all())
+
+
+async def steps_before(*, session: AsyncSession, repair_ids: Sequence[str], end: datetime
+                       ) -> dict[str, list[RepairStep]]:
+    """Each repair's workflow steps before `end`, in order."""
+    found: dict[str, list[RepairStep]] = {r: [] for r in repair_ids}
+    if not repair_ids:
+        return found
+    for step in (await session.scalars(select(RepairStep).where(
+            RepairStep.repair_id.in_(repair_ids), RepairStep.at < end,
+    ).order_by(RepairStep.repair_id, RepairStep.sequence))).all():
+        found[step.repair_id].append(step)
+    return found
+
+
+async def completed_between(*, session: AsyncSession, project: str, start: datetime,
+                            end: datetime) -> list[tuple[Repair, datetime]]:
+    """The project's repairs whose work was completed (完工) in [start, end), with the
+    first completion's time, in that order."""
+    first = (select(RepairStep.repair_id, func.min(RepairStep.at).label("at"))
+             .where(RepairStep.kind == "completed").group_by(RepairStep.repair_id).subquery())
+    rows = await session.execute(
+        select(Repair, first.c.at).join(first, first.c.repair_id == Repair.id)
+        .where(Repair.project == project, first.c.at >= start, first.c.at < end)
+        .order_by(first.c.at, Repair.id))
+    return [(repair, at) for repair, at in rows.all()]

@@ -220,6 +220,10 @@ def probes(d: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
             "POST", "/v1/revisits/1/result", {"json": {"result": "x", "by": INTRUDER}}),
         ("get", "/v1/projects/{project}/certificates"): (
             "GET", "/v1/projects/SH-LJ/certificates", {}),
+        ("get", "/v1/projects/{project}/reports/orders"): (
+            "GET", "/v1/projects/SH-LJ/reports/orders", {"params": {"period": "month"}}),
+        ("get", "/v1/projects/{project}/reports/finance"): (
+            "GET", "/v1/projects/SH-LJ/reports/finance", {"params": {"month": "2026-11"}}),
         ("post", "/v1/projects/{project}/certificates"): (
             "POST", "/v1/projects/SH-LJ/certificates", {"json": {
                 "building": "1", "unit": "1-101", "issued_on": "2024-01-01"}}),

@@ -9,6 +9,7 @@ import json
 import time
 from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -31,6 +32,7 @@ from workflows import search_attributes as sa
 from workflows.worker import WorkerSettings, build_worker
 
 OWNER = "王芳"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def report(api: httpx.AsyncClient, **change) -> str:
@@ -468,6 +470,48 @@ async def test_the_same_problem_within_the_repair_guarantee_is_repaired_again_fr
     repair = await followed(api, again["id"], "completed")
     step = next(e for e in repair["timeline"] if e["kind"] == "repair_guarantee")
     assert closed["ticket"] in step["detail"]
+
+
+async def test_the_centers_reports_count_orders_and_paid_repairs(stack: Stack):
+    """The day's return (completed, unfinished with why, cancelled) and the finance
+    statement of paid repairs, from the repairs' own steps."""
+    api = stack.api
+    paid = await report(api)
+    who = await quoted(api, paid, ANGLE_VALVE, DRAIN)
+    await act(api, paid, "quote-decision", decision="accept", by=OWNER)
+    await act(api, paid, "complete", technician_id=who, work_done="更换角阀2个并疏通下水管道")
+    waiting = await report(api, unit="1-101")
+    await offered(api, waiting)
+    await act(api, waiting, "pause", reason="等待防水卷材到货", by="客服 王敏")
+    dropped = await report(api, unit="1-1201")
+    await act(api, dropped, "cancel", reason="owner_withdrew", by="客服 王敏")
+    await followed(api, paid, "completed")
+    await followed(api, dropped, "cancelled")
+    deadline = time.monotonic() + 15
+    while True:  # the read model follows the workflow's events
+        day = (await api.get("/v1/projects/SH-LJ/reports/orders",
+                             params={"period": "day"})).json()
+        reasons = [o["reason"] for o in day["unfinished_orders"]]
+        if any("等待防水卷材到货" in r for r in reasons) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert (day["issued"], day["completed"], day["completed_of_issued"], day["unfinished"],
+            day["ended_without_work"]) == (3, 1, 1, 1, 1)
+    assert day["completion_ratio"] == 0.5
+    [late] = day["unfinished_orders"]
+    assert late["repair_id"] == waiting and late["reason"] == "paused: 等待防水卷材到货"
+    assert day["starts_on"] == day["ends_on"] == datetime.now(SHANGHAI).date().isoformat()
+
+    today = datetime.now(SHANGHAI).date()
+    due = today if today.day <= 20 else (today.replace(day=1) + timedelta(days=32))
+    statement = (await api.get("/v1/projects/SH-LJ/reports/finance",
+                               params={"month": f"{due:%Y-%m}"})).json()
+    assert statement["ends_on"] == f"{due:%Y-%m}-20"
+    assert [r["repair_id"] for r in statement["repairs"]] == [paid]
+    assert (statement["quoted_fen"], statement["waived_fen"], statement["due_fen"]) == (
+        15_000, 0, 15_000)
+    bad = await api.get("/v1/projects/SH-LJ/reports/finance", params={"month": "2026-13"})
+    assert bad.status_code == 422 and bad.json()["field"] == "month"
 
 
 async def test_a_waiver_over_the_limit_needs_a_company_leader(stack: Stack):

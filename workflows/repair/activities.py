@@ -129,7 +129,8 @@ class RepairActivities:
             technician_id=progress.technician_id, overdue=progress.overdue,
             reworks=progress.reworks, warranty_outcome=progress.warranty_outcome,
             arrive_by=progress.arrive_by, finish_by=progress.finish_by,
-            warranty=progress.warranty)
+            warranty=progress.warranty, quote_total_fen=progress.quote_total_fen,
+            quote_state=progress.quote_state, waived_fen=progress.waived_fen)
         if progress.overdue_notice is not None:
             await self.announce_overdue(progress.overdue_notice)
         if progress.escalation_role is not None:

@@ -375,4 +375,7 @@ class Progress:
     arrive_by: datetime | None = None
     finish_by: datetime | None = None
     warranty: dict | None = None  # the decision, on a `warranty_decided` step only
+    quote_total_fen: int | None = None  # a paid repair's quote, its state and any waiver
+    quote_state: str | None = None
+    waived_fen: int | None = None
     overdue_notice: OverdueNotice | None = None  # `repairs.overdue.v1`, on an overdue step

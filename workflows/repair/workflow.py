@@ -848,9 +848,13 @@ class RepairWorkflow:
     def _facts(self) -> dict:
         """What every event carries besides its step, so a read model needs no history."""
         assert self._repair is not None
+        waived = self._waiver.amount_fen if self._waiver and self._quote_state == "waived" \
+            else None
         return {"reworks": self._reworks, "warranty_outcome": self._outcome,
                 "arrive_by": self._arrive_by or self._repair.arrive_by,
-                "finish_by": self._finish_by}
+                "finish_by": self._finish_by,
+                "quote_total_fen": self._quote.total_fen if self._quote else None,
+                "quote_state": self._quote_state, "waived_fen": waived}
 
     async def _publish_in_order(self) -> None:
         """One event at a time, oldest first: consumers see a repair's steps in order."""
