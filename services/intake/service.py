@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.business_calendar import WorkCalendar
+from services.common.business_calendar import STATUTORY, WorkCalendar
 from services.common.contracts import RepairReported, ReportLocated
 from services.common.errors import Rejection
 from services.common.service_levels import DEFAULT_POLICY, ServiceLevelPolicy, Target
@@ -105,7 +105,8 @@ async def record_report(
     session.add(repair)
     # What must follow the commit; the relay rebuilds both from the row (see outbox.py), and
     # the workflow gets the project's policy as it was when the report came in.
-    lifecycle = asdict(lifecycle_policy(policy, priority=priority))
+    lifecycle = asdict(lifecycle_policy(policy, priority=priority,
+                                        calendar=calendar_of(located)))
     # The event first: the workflow's own events then always follow it on the stream, so
     # webhooks and followers see `reported` before `offered` (the relay keeps this order).
     session.add_all([
@@ -147,8 +148,8 @@ def months_after(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine"
-                     ) -> LifecyclePolicy:
+def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine",
+                     calendar: WorkCalendar = STATUTORY) -> LifecyclePolicy:
     """What the workflow needs of a project's service levels, in seconds. The arrival spans
     are a rework's new visit: the repair's priority (routine's for an emergency's ordinary
     span) and the emergency target. A target without a span (none, or working days) keeps
@@ -180,6 +181,10 @@ def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine"
                                         default.delegate_attend_seconds),
         delegate_attend_seconds_emergency=seconds(policy.delegation.attend_emergency,
                                                   default.delegate_attend_seconds_emergency),
+        working_hours=[f"{policy.working_hours.start:%H:%M}",
+                       f"{policy.working_hours.end:%H:%M}"],
+        extra_days_off=sorted(d.isoformat() for d in calendar.extra_days_off),
+        extra_working_days=sorted(d.isoformat() for d in calendar.extra_working_days),
     )
 
 

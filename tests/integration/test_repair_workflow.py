@@ -316,6 +316,28 @@ async def test_a_reworks_missed_arrival_is_recorded_and_escalated_afresh(
         "duty_leader", "engineering_manager", "duty_leader"]
 
 
+async def test_a_reworks_arrival_span_follows_the_working_hours(
+    time_skipping: WorkflowEnvironment, worker: Worker, task_queue: str
+):
+    """20 minutes for a rework asked within working hours, 1 hour outside them (003 §5.2)."""
+    handle = await start_repair(time_skipping, task_queue)
+    technician = await take_and_arrive(time_skipping, handle)
+    await finish_work(time_skipping, handle, technician)
+    asked = await time_skipping.get_current_time()
+    within = await handle.execute_update(RepairWorkflow.owner_acceptance, OwnerAcceptance(
+        False, "王芳", "楼下天花板仍有水渍"))
+    assert timedelta(minutes=20) <= within.arrive_by - asked < timedelta(minutes=21)
+    await handle.execute_update(RepairWorkflow.arrive,
+                                Arrival(technician, await time_skipping.get_current_time()))
+    await finish_work(time_skipping, handle, technician)
+    now = (await time_skipping.get_current_time()).astimezone(SHANGHAI)
+    await time_skipping.sleep(now.replace(hour=19, minute=0) - now)  # the evening
+    asked = await time_skipping.get_current_time()
+    outside = await handle.execute_update(RepairWorkflow.owner_acceptance, OwnerAcceptance(
+        False, "王芳", "仍然渗水"))
+    assert timedelta(hours=1) <= outside.arrive_by - asked < timedelta(hours=1, minutes=1)
+
+
 async def test_past_the_rework_limit_the_technical_department_is_called_in(
     time_skipping: WorkflowEnvironment, worker: Worker, task_queue: str
 ):

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.common.bus import Bus
+from services.common.business_calendar import WorkCalendar
 from services.common.contracts import (
     REPAIR_ESCALATED,
     REPAIR_OVERDUE,
@@ -31,12 +33,15 @@ from services.common.dispatch_contracts import (
 )
 from services.common.errors import Rejection
 from services.common.registry_contracts import Cause, DetermineWarranty, WarrantyDecision
+from services.common.service_levels import WorkingHours
+from workflows.deadlines import within_working_hours
 from workflows.repair.messages import (
     OfferAnswer,
     OfferRequest,
     OfferResult,
     OverdueNotice,
     Progress,
+    VisitDue,
     WarrantyRequest,
 )
 
@@ -55,6 +60,23 @@ class RepairActivities:
 
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
+
+    @activity.defn
+    async def visit_due(self, request: VisitDue) -> datetime:
+        """A new visit's arrival deadline on the project's working hours and calendar
+        (a local activity: the calendar's holidays must not be read in workflow code)."""
+        policy = request.policy
+        if request.emergency:
+            return request.start + timedelta(seconds=policy.arrive_seconds_emergency)
+        calendar = WorkCalendar(
+            frozenset(date.fromisoformat(d) for d in policy.extra_days_off),
+            frozenset(date.fromisoformat(d) for d in policy.extra_working_days))
+        start, end = (time.fromisoformat(t) for t in policy.working_hours)
+        within = within_working_hours(request.start, time_zone=request.time_zone,
+                                      hours=WorkingHours(start=start, end=end),
+                                      calendar=calendar)
+        return request.start + timedelta(seconds=policy.arrive_seconds_within_hours if within
+                                         else policy.arrive_seconds_outside_hours)
 
     @activity.defn
     async def announce_overdue(self, notice: OverdueNotice) -> None:

@@ -55,6 +55,21 @@ class LifecyclePolicy:
     director_limit_fen: int = 50_000  # waivers under 500 yuan: the property director
     delegate_attend_seconds: int = 86400  # the liable party attends within 24 h (002 篇5)
     delegate_attend_seconds_emergency: int = 0  # at once (Order 80 Art. 9)
+    # The project's business calendar, to tell a new visit within working hours from one
+    # outside them: its hours ("HH:MM") and its own days off and working days (ISO dates).
+    working_hours: list[str] = field(default_factory=lambda: ["08:00", "17:30"])
+    extra_days_off: list[str] = field(default_factory=list)
+    extra_working_days: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VisitDue:
+    """When a new visit (a rework, a repair taken back) must arrive, asked at `start`."""
+
+    start: datetime
+    time_zone: str
+    emergency: bool
+    policy: LifecyclePolicy
 
 
 @dataclass

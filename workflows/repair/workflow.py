@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         Resume,
         Status,
         Step,
+        VisitDue,
         WaiverDecision,
         WaiverRequest,
         WarrantyRequest,
@@ -78,6 +79,7 @@ NOT_OUR_REPAIRS_FAULT = frozenset({"owner_misuse", "owner_renovation", "third_pa
 ANOTHER_TECHNICIAN = "rework-by-another-technician"
 OVERDUE_IN_ORDER = "overdue-event-with-its-step"
 REWORK_ARRIVAL_AFRESH = "rework-arrival-escalates-afresh"
+VISIT_ON_THE_CALENDAR = "new-visit-on-the-working-hours"
 _QUICK = {"start_to_close_timeout": timedelta(seconds=30),
           "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 
@@ -266,7 +268,7 @@ class RepairWorkflow:
             return True
         self._own_work = True
         self._arrival = self._completion = None
-        self._arrive_by = workflow.now() + self._visit_span()
+        self._arrive_by = await self._visit_due()
         if result.back_charge is not None:
             charge = result.back_charge
             self._step("back_charged", charge.assigned_by, f"{charge.other_party} repairs at "
@@ -276,12 +278,20 @@ class RepairWorkflow:
                        "property's own team does, dispatched again")
         return False
 
-    def _visit_span(self) -> timedelta:
-        """A new visit's arrival span (a rework, a repair taken back from the liable party)."""
+    async def _visit_due(self) -> datetime:
+        """A new visit's arrival deadline (a rework, a repair taken back from the liable
+        party): the emergency span, else the span within or outside working hours on the
+        project's calendar (before VISIT_ON_THE_CALENDAR: always the outside-hours one)."""
         repair = self._repair
         assert repair is not None
-        return timedelta(seconds=(repair.policy.arrive_seconds_emergency if repair.emergency
-                                  else repair.policy.arrive_seconds_outside_hours))
+        if not workflow.patched(VISIT_ON_THE_CALENDAR):
+            return workflow.now() + timedelta(seconds=(
+                repair.policy.arrive_seconds_emergency if repair.emergency
+                else repair.policy.arrive_seconds_outside_hours))
+        return await workflow.execute_local_activity_method(
+            RepairActivities.visit_due,
+            VisitDue(workflow.now(), repair.time_zone, repair.emergency, repair.policy),
+            start_to_close_timeout=timedelta(seconds=10))
 
     async def _dispatch(self) -> None:
         """Offer the repair until someone accepts it (or it is cancelled)."""
@@ -352,7 +362,7 @@ class RepairWorkflow:
         repair = self._repair
         assert repair is not None
         self._reworks += 1
-        self._arrive_by = workflow.now() + self._visit_span()
+        self._arrive_by = await self._visit_due()
         if workflow.patched(REWORK_ARRIVAL_AFRESH):
             # The new visit's arrival is a deadline of its own: a breach is recorded and
             # goes up the chain from its first role again (the overdue flag stays set).
