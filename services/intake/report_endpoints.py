@@ -151,6 +151,9 @@ async def orders_report(
         examples=["2026-11-20"])] = None,
 ) -> OrdersReport:
     """Counted from the repairs' own steps, as they stood at the period's end."""
+    if on is not None and not date(2000, 1, 1) <= on <= date(2999, 12, 31):
+        raise Rejection("date_out_of_range", "Give a day of the years 2000 to 2999.",
+                        "日期须在2000年至2999年之间。", "on")
     zone = await _zone(rt, caller, project)
     first, last = period_of(period, on or datetime.now(zone).date())
     start, end = _instants(first, last, zone)
@@ -220,11 +223,11 @@ async def finance_statement(
 ) -> FinanceStatement:
     """Paid repairs whose work was completed in the period and whose quote the owner
     accepted (or that was partly waived); refused quotes are not charged."""
+    if not 2000 <= int(month[:4]) <= 2999:
+        raise Rejection("month_out_of_range", "Give a month of the years 2000 to 2999.",
+                        "月份须在2000年至2999年之间。", "month")
     zone = await _zone(rt, caller, project)
     first, last = statement_period(month)
-    if first.year < 2000:
-        raise Rejection("month_out_of_range", "Give a month from 2000 on.",
-                        "月份须在2000年之后。", "month")
     start, end = _instants(first, last, zone)
     async with rt.sessions() as session:
         completed = await repository.completed_between(session=session, project=project,

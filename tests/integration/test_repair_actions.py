@@ -510,8 +510,12 @@ async def test_the_centers_reports_count_orders_and_paid_repairs(stack: Stack):
     assert [r["repair_id"] for r in statement["repairs"]] == [paid]
     assert (statement["quoted_fen"], statement["waived_fen"], statement["due_fen"]) == (
         15_000, 0, 15_000)
-    bad = await api.get("/v1/projects/SH-LJ/reports/finance", params={"month": "2026-13"})
-    assert bad.status_code == 422 and bad.json()["field"] == "month"
+    for params, field in (({"month": "2026-13"}, "month"), ({"month": "0000-01"}, "month")):
+        bad = await api.get("/v1/projects/SH-LJ/reports/finance", params=params)
+        assert bad.status_code == 422 and bad.json()["field"] == field, bad.text
+    far = await api.get("/v1/projects/SH-LJ/reports/orders",
+                        params={"period": "month", "on": "9999-12-31"})
+    assert far.status_code == 422 and far.json()["field"] == "on", far.text
 
 
 async def test_a_waiver_over_the_limit_needs_a_company_leader(stack: Stack):
