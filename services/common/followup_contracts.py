@@ -19,6 +19,8 @@ FOLLOWUP_SUBJECTS = {
     "record": "followup.visits.record",
     "check": "followup.visits.check",
     "handle_complaint": "followup.complaints.handled",
+    "get_complaint": "followup.complaints.get",
+    "list_complaints": "followup.complaints.list",
     "statistics": "followup.statistics.get",
     # Planned quality revisits (质量回访), certificates (保修证书/维修卡), retention (存档).
     "plan_revisits": "followup.revisits.plan",
@@ -33,6 +35,7 @@ VISIT_SCHEDULED = "followup.events.visit_scheduled.v1"
 VISIT_RECORDED = "followup.events.visit_recorded.v1"
 VISIT_LATE = "followup.events.visit_late.v1"
 CORRECTIVE_ACTION = "followup.events.corrective_action.v1"
+COMPLAINT_LATE = "followup.events.complaint_late.v1"  # not answered within its time
 
 VisitKind = Literal["complaint", "repair", "special_service", "other"]
 Method = Literal["phone", "visit", "letter", "online"]
@@ -69,8 +72,8 @@ VISIT_EXAMPLE = {
     "repair_id": "5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08", "complaint_id": None,
     "served_at": "2026-06-05T16:20:00+08:00", "opens_at": "2026-07-05T00:00:00+08:00",
     "closes_at": "2026-08-06T00:00:00+08:00", "status": "due", "selected_by": "rate 0.8",
-    "assignee_role": "customer_specialist", "assignee": "客服 王敏", "reminded_at": None,
-    "late": False, "escalations": [], "result": None,
+    "assignee_role": "customer_specialist", "assignee": "客服 王敏", "joint_role": None,
+    "reminded_at": None, "late": False, "escalations": [], "result": None,
 }
 DONE_EXAMPLE = VISIT_EXAMPLE | {"status": "done", "result": {
     "method": "phone", "quality": 5, "effect": 5, "satisfaction": 5, "satisfied": True,
@@ -91,13 +94,19 @@ class Visit(Message):
     category: str | None
     repair_id: str | None
     complaint_id: str | None
-    served_at: datetime = Field(description="The repair completed / complaint handled.")
+    served_at: datetime = Field(description="The repair completed (its last `completed` "
+                                "step) / the complaint handled: the window counts from it, "
+                                "and the quarter it falls in counts the job.")
     opens_at: datetime
     closes_at: datetime
     status: VisitStatus
     selected_by: str = Field(description="Why it is visited or not: the rate, in-unit, all.")
     assignee_role: str
     assignee: str | None
+    joint_role: str | None = Field(None, description=(
+        "Who makes the visit together with `assignee_role`: an ordinary complaint's visit is "
+        "made by the complained-of department's head with the customer center's specialist "
+        "(被投诉部门主管与客户中心专员共同进行, 002 篇1 §4.1.3 b)."))
     reminded_at: datetime | None = None
     late: bool = False
     escalations: list[Escalation] = Field(default_factory=list)
@@ -149,9 +158,11 @@ class RecordVisit(Scoped):
 
 class CheckVisit(Message):
     """The ReturnVisitWorkflow asks at a deadline: remind, mark late or escalate a visit
-    still not made (idempotent: a step done once is not done again)."""
+    still not made, or (`target` complaint, `visit_id` the complaint's id) a complaint still
+    not answered (idempotent: a step done once is not done again)."""
 
     visit_id: str
+    target: Literal["visit", "complaint"] = "visit"
     step: Literal["remind", "late", "escalate"]
     role: str | None = None
     level: int = 0
@@ -171,16 +182,23 @@ class HandleComplaint(Scoped):
     outcome: str = Field(min_length=1, max_length=2000)
 
 
-class Complaint(Message):
-    """A complaint (投诉), as opened by an unsatisfactory visit."""
+COMPLAINT_EXAMPLE = {
+    "id": "visit-repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08", "project": "SH-LJ",
+    "unit": "1-1201", "subject": "LK-WET", "major": False,
+    "source_visit_id": "repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08",
+    "opened_at": "2026-07-08T10:12:00+08:00", "respond_by": "2026-07-09T10:12:00+08:00",
+    "handled_at": "2026-07-09T15:00:00+08:00", "handled_by": "经理 孙强",
+    "outcome": "重新维修并致歉，业主认可", "assignee_role": "manager", "late": True,
+    "reminded_at": "2026-07-09T06:12:00+08:00",
+    "escalations": [{"role": "property_director", "level": 1,
+                     "at": "2026-07-09T10:12:00+08:00"}]}
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "visit-repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08", "project": "SH-LJ",
-        "unit": "1-1201", "subject": "LK-WET", "major": False,
-        "source_visit_id": "repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08",
-        "opened_at": "2026-07-08T10:12:00+08:00", "handled_at": "2026-07-09T15:00:00+08:00",
-        "handled_by": "经理 孙强", "outcome": "重新维修并致歉，业主认可",
-        "assignee_role": "manager"}]})
+
+class Complaint(Message):
+    """A complaint (投诉), as opened by an unsatisfactory visit: answered (handled) by
+    `respond_by` (24 hours by default, 004 紧急维修制度 §8.2), or late and escalated."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [COMPLAINT_EXAMPLE]})
     id: str
     project: str
     unit: str | None
@@ -188,10 +206,32 @@ class Complaint(Message):
     major: bool
     source_visit_id: str | None
     opened_at: datetime
+    respond_by: datetime = Field(description="The complaint is answered (handled) by then.")
     handled_at: datetime | None
     handled_by: str | None
     outcome: str | None
     assignee_role: str
+    late: bool = Field(False, description="Not handled by `respond_by` (still open, or "
+                                          "handled after it).")
+    reminded_at: datetime | None = None
+    escalations: list[Escalation] = Field(default_factory=list)
+
+
+class GetComplaint(Scoped):
+    complaint_id: str = Field(min_length=1, max_length=80)
+
+
+class ListComplaints(Scoped):
+    project: str | None = Field(None, min_length=1, max_length=32)
+    include_handled: bool = False
+    late_only: bool = False
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class Complaints(Message):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "complaints": [COMPLAINT_EXAMPLE]}]})
+    complaints: list[Complaint]
 
 
 class GetStatistics(Scoped):
@@ -219,12 +259,26 @@ class CorrectiveActionView(Message):
     id: str
     project: str
     building: str
-    unit: str
+    unit: str | None = Field(description="None: the place is a common area of the building.")
+    common_area: str | None = None
     category: str
     repair_ids: list[str]
     owner: str
     detected_on: str
     due_on: str
+
+
+class ComplaintResponsesRow(Message):
+    """The quarter's complaints (by when they were opened) against their response time."""
+
+    opened: int
+    handled: int
+    on_time: int
+    late_handled: int
+    overdue: int = Field(description="Not handled, and past `respond_by`.")
+    pending: int
+    late: int = Field(description="late_handled + overdue.")
+    late_ids: list[str]
 
 
 class DeveloperFlagView(Message):
@@ -252,17 +306,25 @@ class Statistics(Message):
             "repair_ids": ["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"],
             "owner": "technical_department", "detected_on": "2026-08-14",
             "due_on": "2026-08-29"}],
-        "developer_flags": []}]})
+        "developer_flags": [],
+        "complaint_responses": {
+            "opened": 3, "handled": 3, "on_time": 2, "late_handled": 1, "overdue": 0,
+            "pending": 0, "late": 1,
+            "late_ids": ["visit-repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"]}}]})
     project: str
     year: int
     quarter: int
     starts: datetime
     ends: datetime
-    kinds: list[KindRow]
+    kinds: list[KindRow] = Field(description=(
+        "Per kind, the jobs served in the quarter (a repair completed, a complaint handled: "
+        "the quarter the sampler keeps the rate in), counted with every visit recorded so "
+        "far, even those made after the quarter."))
     failed_visits: list[str]
     repeated_complaints: list[dict]
     corrective_actions: list[CorrectiveActionView]
     developer_flags: list[DeveloperFlagView]
+    complaint_responses: ComplaintResponsesRow
 
 
 # --- planned quality revisits, certificates, retention ------------------------------------
@@ -367,7 +429,8 @@ class Certificate(Message):
     building: str
     unit: str
     delivered_on: date
-    due_on: date = Field(description="One month after delivery (002 篇4 §3).")
+    due_on: date = Field(description="One month after the building's completion (竣工一个月"
+                                     "内, 002 篇4 §3); after delivery when it is not known.")
     issued_on: date | None
     issued_by: str | None = None
     overdue: bool = Field(description="Issued after due_on, or still not issued after it.")

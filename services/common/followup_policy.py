@@ -35,7 +35,10 @@ class VisitKind(StrEnum):
 class FollowupRole(StrEnum):
     customer_specialist = "customer_specialist"  # 客户专员
     center_supervisor = "center_supervisor"  # 客户中心主管
+    department_head = "department_head"  # 被投诉部门主管 (the complained-of department's head)
     manager = "manager"  # 管理处经理
+    property_director = "property_director"  # 物业总监
+    company_leader = "company_leader"  # 公司领导
     technical_department = "technical_department"  # 技术部
     developer = "developer"  # 开发商 / 项目公司工程部
 
@@ -106,6 +109,27 @@ class LateVisit(Document):
         (FollowupRole.center_supervisor, FollowupRole.manager), min_length=1
     )
     interval_days: int = Field(1, ge=1, le=31)
+
+    @field_validator("chain")
+    @classmethod
+    def _each_once(cls, chain: tuple[FollowupRole, ...]) -> tuple[FollowupRole, ...]:
+        if len(set(chain)) != len(chain):
+            raise ValueError("each role appears once in the chain")
+        return chain
+
+
+class ComplaintResponse(Document):
+    """A complaint is answered (handled) within `respond_hours` of being opened (接到投诉后
+    24小时内给予回应, 004 紧急维修制度 §8.2); its handler is reminded `remind_before_hours`
+    before (0: no reminder), and when it is late the chain hears of it, one role every
+    `interval_hours`: above the manager who owns complaints (物业总监 → 公司领导)."""
+
+    respond_hours: int = Field(24, ge=1, le=MAX_DAYS * 24)
+    remind_before_hours: int = Field(4, ge=0, le=MAX_DAYS * 24)
+    chain: tuple[FollowupRole, ...] = Field(
+        (FollowupRole.property_director, FollowupRole.company_leader), min_length=1
+    )
+    interval_hours: int = Field(24, ge=1, le=MAX_DAYS * 24)
 
     @field_validator("chain")
     @classmethod
@@ -212,6 +236,7 @@ class FollowupPolicy(Document):
     windows: Windows = Windows()
     rates: Rates = Rates()
     late: LateVisit = LateVisit()
+    complaints: ComplaintResponse = ComplaintResponse()
     repeats: Repeats = Repeats()
     retention: Retention = Retention()
     planned: PlannedRevisits = PlannedRevisits()
@@ -250,6 +275,12 @@ SOURCES: dict[str, str] = {
     "late.remind_before_days": OUR_DEFAULT,
     "late.chain": "002 篇1 §4.3, §4.6",
     "late.interval_days": OUR_DEFAULT,
+    # The same 24 hours as the service levels' complaint_respond (intake's store, which this
+    # service does not read): set both when a project changes it.
+    "complaints.respond_hours": "004 紧急维修制度 §8.2",
+    "complaints.remind_before_hours": OUR_DEFAULT,
+    "complaints.chain": "domain.md (escalations: property director, company leader); ours",
+    "complaints.interval_hours": OUR_DEFAULT,
     "repeats.lookback_months": OUR_DEFAULT,
     "repeats.same_complaint": "002 篇1 §4.7",
     "repeats.same_repair": "002 篇1 §4.7",

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.followup_policy import DEFAULT_POLICY, FollowupPolicy, VisitKind
 from services.followup import models, repository
 from services.followup.statistics import RepairRecord, corrective_actions, quarter_of
-from services.followup.visits import should_visit, visit_window
+from services.followup.visits import complaint_deadlines, should_visit, visit_window
 
 # Categories a residential project sees most, in rough proportion.
 CATEGORIES = ("LK-WET", "LK-WET", "PIPE-BLK", "PIPE-BLK", "SAN-WARE", "EL-FIX", "EL-FIX",
@@ -125,29 +125,38 @@ def _visit(history: History, visit: models.ReturnVisit, rng: random.Random, now:
         "owner_confirmed": True, "by": visit.assignee or "客服中心",
         "at": at.isoformat(), "defect_found": None, "new_repair_id": None}
     if satisfaction <= policy.repeats.unsatisfied_at_most or not satisfied:
+        # Most answered within the day, now and then one late (past its 24 hours).
+        respond_by = complaint_deadlines(at, policy).respond_by
+        handled_at = at + timedelta(hours=rng.choice((3, 6, 20, 30)))
         history.complaints.append(models.Complaint(
             id=f"visit-{visit.id}", project=visit.project, building=visit.building,
             unit=visit.unit, subject=visit.category or "repair", detail="维修后仍有问题",
             major=satisfaction == 1, source_visit_id=visit.id, opened_at=at,
-            assignee_role="manager", handled_at=at + timedelta(days=2),
-            handled_by="经理 孙强", outcome="返修并回访"))
+            respond_by=respond_by, assignee_role="manager",
+            late_at=respond_by if handled_at >= respond_by else None, escalations=[],
+            handled_at=handled_at, handled_by="经理 孙强", outcome="返修并回访"))
 
 
 def _actions(history: History, now: datetime, time_zone: str, policy: FollowupPolicy
              ) -> list[models.CorrectiveAction]:
-    """One corrective action per unit and category that repeated, as the live rule opens."""
+    """One corrective action per place (a unit or a common area) and category that
+    repeated, as the live rule opens."""
     records = [RepairRecord(r.repair_id, r.project, r.building, r.unit, r.category,
-                            r.closed_at) for r in history.repairs if r.unit and r.closed_at]
+                            r.closed_at, r.common_area)
+               for r in history.repairs if r.closed_at is not None]
     found: dict[tuple, models.CorrectiveAction] = {}
     period = quarter_of(now, time_zone=time_zone)
     for action in corrective_actions(repairs=records, period=period, policy=policy,
                                      time_zone=time_zone, as_of=now):
-        key = (action.project, action.unit, action.category)
+        key = (action.project, action.building, action.unit, action.common_area,
+               action.category)
+        place = action.unit if action.unit is not None else \
+            f"{action.building}:{action.common_area}"
         found.setdefault(key, models.CorrectiveAction(
-            id=f"{action.project}/{action.unit}/{action.category}/"
-               f"{action.detected_on.isoformat()}",
+            id=f"{action.project}/{place}/{action.category}/{action.detected_on.isoformat()}",
             project=action.project, building=action.building, unit=action.unit,
-            category=action.category, repair_ids=list(action.repair_ids),
+            common_area=action.common_area, category=action.category,
+            repair_ids=list(action.repair_ids),
             owner="technical_department", detected_on=action.detected_on,
             due_on=action.due_on))
     return list(found.values())

@@ -3,11 +3,14 @@
 A closed repair (`repairs.status_changed.v1`, status `closed`) becomes a job that may get a
 return visit: the sampler chooses it or not so that the period's rate stays at or above
 the project's target (both are kept, for the rate's record), and a chosen one gets its
-window, its specialist role and a `ReturnVisitWorkflow` for its deadlines. The same unit
-repaired for the same category `same_repair` times within the look-back opens (or grows)
-a corrective action for the technical department. A visit's result is recorded once; an
-unsatisfied owner opens a complaint for the manager, and a handled complaint gets its own
-visit (all of them: rate 100 %)."""
+window, its specialist role and a `ReturnVisitWorkflow` for its deadlines. The window and
+the quarter count from the repair's completion (its last `completed` step; the closing
+when none was seen). The same place (a unit, or a common area of a building) repaired for
+the same category `same_repair` times within the look-back opens (or grows) a corrective
+action for the technical department. A visit's result is recorded once; an unsatisfied
+owner opens a complaint for the manager, to be answered within the policy's hours (a
+`ReturnVisitWorkflow` with target `complaint` reminds, marks it late and escalates), and a
+handled complaint gets its own visit (all of them: rate 100 %)."""
 
 from __future__ import annotations
 
@@ -23,19 +26,24 @@ from services.common.bus import Bus
 from services.common.contracts import WARRANTY_GET_PROJECT, RepairProgressed, RepairReported
 from services.common.errors import Rejection
 from services.common.followup_contracts import (
+    COMPLAINT_LATE,
     CORRECTIVE_ACTION,
     VISIT_LATE,
     VISIT_RECORDED,
     VISIT_SCHEDULED,
     CheckVisit,
     Complaint,
+    ComplaintResponsesRow,
+    Complaints,
     CorrectiveActionView,
     DeveloperFlagView,
+    GetComplaint,
     GetPolicy,
     GetStatistics,
     GetVisit,
     HandleComplaint,
     KindRow,
+    ListComplaints,
     ListDueVisits,
     PolicyView,
     PutPolicy,
@@ -46,10 +54,16 @@ from services.common.followup_contracts import (
     VisitResult,
     Visits,
 )
-from services.common.followup_policy import DEFAULT_POLICY, FollowupPolicy, VisitKind
+from services.common.followup_policy import (
+    DEFAULT_POLICY,
+    FollowupPolicy,
+    FollowupRole,
+    VisitKind,
+)
 from services.common.registry_contracts import GetProject, ProjectIn
 from services.followup import models, repository
 from services.followup.statistics import (
+    ComplaintRecord,
     RepairRecord,
     VisitRecord,
     followup_report,
@@ -59,6 +73,7 @@ from services.followup.statistics import (
 from services.followup.visits import (
     VisitWindow,
     add_months,
+    complaint_deadlines,
     late_escalation,
     reminder_at,
     should_visit,
@@ -101,8 +116,17 @@ class FollowupHandlers:
                 category=event.category, reported_at=event.reported_at, closed_at=None))
 
     async def on_progressed(self, event: RepairProgressed) -> None:
-        """A closed repair: decide and schedule its return visit (once, however often the
-        event comes)."""
+        """A completed repair: remember when (the visit's window counts from it). A closed
+        repair: decide and schedule its return visit (once, however often the event
+        comes)."""
+        if event.kind == "completed":
+            async with self.sessions.begin() as session:
+                if await repository.get_repair(session=session,
+                                               repair_id=event.repair_id) is None:
+                    raise NotYet(event.repair_id)
+                await repository.mark_completed(session=session, repair_id=event.repair_id,
+                                                at=event.at)
+            return
         if event.status != "closed":
             return
         zone = await self._zone(event.project)
@@ -110,12 +134,17 @@ class FollowupHandlers:
             repair = await repository.get_repair(session=session, repair_id=event.repair_id)
             if repair is None:
                 raise NotYet(event.repair_id)
+            # 完成维修工程一个月后: from the completion (the last one, after any rework);
+            # the closing when no completion was seen.
+            completed = repair.completed_at
+            served_at = completed if completed is not None and completed <= event.at \
+                else event.at
             await repository.mark_closed(session=session, repair_id=repair.repair_id,
                                          at=event.at)
             policy = await _policy(session, repair.project)
             visit = await self._decide(session, policy, kind=VisitKind.repair,
                                        key=repair.repair_id,
-                                       project=repair.project, served_at=event.at, zone=zone,
+                                       project=repair.project, served_at=served_at, zone=zone,
                                        in_unit=repair.unit is not None, facts={
                                            "building": repair.building, "unit": repair.unit,
                                            "category": repair.category,
@@ -130,7 +159,8 @@ class FollowupHandlers:
                       project: str,
                       served_at: datetime, zone: str, in_unit: bool, facts: dict,
                       assignee_role: str = "customer_specialist") -> models.ReturnVisit:
-        """The job's visit row: chosen by the period's rate, or not (kept either way)."""
+        """The job's visit row: chosen by the rate of the quarter it was served in, or not
+        (kept either way); the statistics count it in that same quarter."""
         visit_id = f"{kind.value}-{key}"
         existing = await repository.get_visit(session=session, visit_id=visit_id)
         if existing is not None:
@@ -170,17 +200,36 @@ class FollowupHandlers:
                                      msg_id=f"{visit.id}:scheduled")
 
     async def resume(self) -> int:
-        """Start the workflow of every visit still due that has none (visits stored while
-        this service was down, or loaded as demo history); returns how many were asked."""
+        """Start the workflow of every visit still due, and every complaint not answered,
+        that has none (stored while this service was down, or loaded as demo history);
+        returns how many were asked."""
         async with self.sessions() as session:
             due = await repository.list_visits(
                 session=session, within=None, project=None, assignee=None,
                 closes_before=None, include_done=False, limit=10_000)
-            policies = {v.project: await _policy(session, v.project) for v in due}
+            waiting = await repository.list_complaints(
+                session=session, within=None, project=None, include_handled=False,
+                late_only=False, limit=10_000)
+            policies = {p: await _policy(session, p)
+                        for p in {v.project for v in due} | {c.project for c in waiting}}
         for visit in due:
             await self._start_workflow(visit, policies[visit.project],
                                        await self._zone(visit.project))
-        return len(due)
+        for complaint in waiting:
+            await self._start_complaint(complaint, policies[complaint.project])
+        return len(due) + len(waiting)
+
+    async def _start_complaint(self, complaint: models.Complaint, policy: FollowupPolicy
+                               ) -> None:
+        """The complaint's response deadline as a workflow (the same id again: no-op)."""
+        deadlines = complaint_deadlines(complaint.opened_at, policy,
+                                        respond_by=complaint.respond_by)
+        await self.start_visit(ReturnVisitInput(
+            visit_id=complaint.id, project=complaint.project,
+            remind_at=deadlines.remind_at or deadlines.respond_by,
+            closes_at=deadlines.respond_by,
+            late_steps=[LateStep(role=s.role.value, at=s.at) for s in deadlines.late_steps],
+            target="complaint"))
 
     async def _start_workflow(self, visit: models.ReturnVisit, policy: FollowupPolicy,
                               zone: str) -> None:
@@ -194,9 +243,11 @@ class FollowupHandlers:
 
     async def _repeated(self, session, policy: FollowupPolicy, repair: models.FollowedRepair,
                         at: datetime, zone: str) -> CorrectiveActionView | None:
-        """The same unit, the same category, `same_repair` times in the look-back: the
-        technical department's corrective action (one open per unit and category)."""
-        if repair.unit is None:
+        """The same place (a unit, or a common area of a building: one lift), the same
+        category, `same_repair` times in the look-back: the technical department's
+        corrective action (one open per place and category)."""
+        area = None if repair.unit is not None else repair.common_area
+        if repair.unit is None and area is None:
             return None
         repeats = policy.repeats
         local = at.astimezone(ZoneInfo(zone))
@@ -204,19 +255,22 @@ class FollowupHandlers:
                                  local.timetz())
         same = await repository.closed_repairs(
             session=session, project=repair.project, since=since, until=at + timedelta(
-                microseconds=1), unit=repair.unit, category=repair.category)
+                microseconds=1), unit=repair.unit, building=repair.building,
+            common_area=area, category=repair.category)
         ids = [r.repair_id for r in same]
         if len(ids) < repeats.same_repair:
             return None
         action = await repository.open_corrective_action(
             session=session, project=repair.project, unit=repair.unit,
-            category=repair.category)
+            building=repair.building, common_area=area, category=repair.category)
         if action is None:
             detected = local.date()
+            place = repair.unit if repair.unit is not None else f"{repair.building}:{area}"
             action = models.CorrectiveAction(
-                id=f"{repair.project}/{repair.unit}/{repair.category}/{detected.isoformat()}",
+                id=f"{repair.project}/{place}/{repair.category}/{detected.isoformat()}",
                 project=repair.project, building=repair.building, unit=repair.unit,
-                category=repair.category, repair_ids=ids, owner="technical_department",
+                common_area=area, category=repair.category, repair_ids=ids,
+                owner="technical_department",
                 detected_on=detected,
                 due_on=detected + timedelta(days=repeats.corrective_days))
             session.add(action)
@@ -275,41 +329,53 @@ class FollowupHandlers:
                     unit=visit.unit, subject=visit.category or visit.kind,
                     detail=result.shortcomings or f"satisfaction {result.satisfaction}",
                     major=result.satisfaction == 1, source_visit_id=visit.id,
-                    opened_at=result.at, assignee_role="manager")
+                    opened_at=result.at,
+                    respond_by=complaint_deadlines(result.at, policy).respond_by,
+                    assignee_role="manager", escalations=[])
                 await repository.add_complaint(session=session, complaint=complaint)
             view = self.view(visit)
         await self.bus.publish_event(VISIT_RECORDED, view, msg_id=f"{visit.id}:recorded")
         if complaint is not None:
             log.info("unsatisfied owner: complaint opened", visit_id=visit.id,
                      complaint_id=complaint.id)
+            await self._start_complaint(complaint, policy)
         return view
 
     async def check(self, command: CheckVisit) -> VisitCheck:
         """A deadline of the visit's workflow: record the reminder, the lateness or the
         escalation if the visit is still not made (each once)."""
+        if command.target == "complaint":
+            return await self._check_complaint(command)
         async with self.sessions.begin() as session:
             visit = await repository.get_visit(session=session, visit_id=command.visit_id,
                                                lock=True)
             if visit is None or visit.status != "due":
                 return VisitCheck(open=False)
-            late = False
-            if command.step == "remind" and visit.reminded_at is None:
-                visit.reminded_at = command.at
-            elif command.step == "late" and visit.late_at is None:
-                visit.late_at, late = command.at, True
-            elif command.step == "escalate" and command.level not in [
-                    e["level"] for e in visit.escalations]:
-                visit.escalations = [*visit.escalations, {
-                    "role": command.role, "level": command.level,
-                    "at": command.at.isoformat()}]
+            late = _step(visit, command)
             view = self.view(visit)
         if late:
             await self.bus.publish_event(VISIT_LATE, view, msg_id=f"{visit.id}:late")
         return VisitCheck(open=True)
 
+    async def _check_complaint(self, command: CheckVisit) -> VisitCheck:
+        """A complaint's deadline: remind its handler, mark it late (an event) or escalate
+        it, while it is not handled."""
+        async with self.sessions.begin() as session:
+            complaint = await repository.get_complaint(
+                session=session, complaint_id=command.visit_id, lock=True)
+            if complaint is None or complaint.handled_at is not None:
+                return VisitCheck(open=False)
+            late = _step(complaint, command)
+            view = _complaint_view(complaint)
+        if late:
+            await self.bus.publish_event(COMPLAINT_LATE, view, msg_id=f"{view.id}:late")
+            log.info("complaint not answered in time", complaint_id=view.id)
+        return VisitCheck(open=True)
+
     async def handle_complaint(self, command: HandleComplaint) -> Complaint:
         """A handled complaint gets its return visit within 3 days (all of them), by the
-        manager for a major one, else the department head with the center."""
+        manager for a major one, else the complained-of department's head with the
+        center's specialist (002 篇1 §4.1.3). Handled after `respond_by`, it stays late."""
         zone = None
         async with self.sessions.begin() as session:
             complaint = await repository.get_complaint(
@@ -331,10 +397,32 @@ class FollowupHandlers:
                 facts={"building": complaint.building, "unit": complaint.unit,
                        "category": None, "subject": complaint.subject,
                        "complaint_id": complaint.id},
-                assignee_role="manager" if complaint.major else "center_supervisor")
+                assignee_role=(FollowupRole.manager if complaint.major
+                               else FollowupRole.department_head).value)
             answer = _complaint_view(complaint)
         await self._started(visit, policy, zone)
         return answer
+
+    async def get_complaint(self, command: GetComplaint) -> Complaint:
+        async with self.sessions() as session:
+            complaint = await repository.get_complaint(session=session,
+                                                       complaint_id=command.complaint_id)
+        if complaint is None or not _owns(complaint.project, command.within):
+            raise Rejection("unknown_complaint", f"No complaint {command.complaint_id!r}.",
+                            "没有这条投诉。", "complaint_id", 404)
+        return _complaint_view(complaint)
+
+    async def list_complaints(self, command: ListComplaints) -> Complaints:
+        """Complaints not answered yet (or all, with `include_handled`), soonest response
+        deadline first; `late_only`: those past it."""
+        if command.project is not None and not _owns(command.project, command.within):
+            return Complaints(complaints=[])
+        async with self.sessions() as session:
+            rows = await repository.list_complaints(
+                session=session, within=command.within, project=command.project,
+                include_handled=command.include_handled, late_only=command.late_only,
+                limit=command.limit)
+        return Complaints(complaints=[_complaint_view(c) for c in rows])
 
     async def statistics(self, command: GetStatistics) -> Statistics:
         """The quarter's visits against target, failed visits, repeated complaints and
@@ -348,17 +436,31 @@ class FollowupHandlers:
             since = datetime.combine(
                 add_months(period.start.date(), -policy.repeats.lookback_months),
                 period.start.timetz())
-            visits = await repository.visits_closing(
+            visits = await repository.visits_served(
                 session=session, project=command.project, since=since, until=period.end)
             repairs = await repository.closed_repairs(
                 session=session, project=command.project, since=since, until=period.end)
+            complaints = await repository.complaints_opened(
+                session=session, project=command.project, since=period.start,
+                until=period.end)
             stored = await repository.corrective_actions_of(session=session,
                                                             project=command.project)
+        # As of now: visits made after the quarter still count for its jobs. A record
+        # carrying a later moment than this clock (a result given with its own `at`) is a
+        # fact already, so the count is as of just after the latest of them.
+        as_of = max([datetime.now(UTC), *(m for v in visits for m in (v.done_at, v.late_at)
+                                          if m is not None),
+                     *(m for c in complaints for m in (c.handled_at, c.late_at)
+                       if m is not None)]) + timedelta(microseconds=1)
         report = followup_report(
             visits=[_record(v) for v in visits],
             repairs=[RepairRecord(r.repair_id, r.project, r.building, r.unit, r.category,
-                                  r.closed_at) for r in repairs if r.unit and r.closed_at],
-            period=period, policy=policy, time_zone=zone)
+                                  r.closed_at, r.common_area)
+                     for r in repairs if r.closed_at is not None],
+            complaints=[ComplaintRecord(c.id, c.opened_at, c.respond_by, c.handled_at)
+                        for c in complaints],
+            period=period, policy=policy, time_zone=zone, as_of=as_of)
+        answers = report.complaint_responses
         return Statistics(
             project=command.project, year=command.year, quarter=command.quarter,
             starts=period.start, ends=period.end,
@@ -375,7 +477,11 @@ class FollowupHandlers:
             developer_flags=[DeveloperFlagView(
                 project=f.project, building=f.building, category=f.category,
                 units=list(f.units), repair_ids=list(f.repair_ids))
-                for f in report.developer_flags])
+                for f in report.developer_flags],
+            complaint_responses=ComplaintResponsesRow(
+                opened=answers.opened, handled=answers.handled, on_time=answers.on_time,
+                late_handled=answers.late_handled, overdue=answers.overdue,
+                pending=answers.pending, late=answers.late, late_ids=list(answers.late_ids)))
 
     async def put_policy(self, command: PutPolicy) -> PolicyView:
         """Replace a project's follow-up policy; jobs decided from now on follow it."""
@@ -423,7 +529,10 @@ class FollowupHandlers:
             complaint_id=visit.complaint_id, served_at=visit.served_at,
             opens_at=visit.opens_at, closes_at=visit.closes_at, status=visit.status,
             selected_by=visit.selected_by, assignee_role=visit.assignee_role,
-            assignee=visit.assignee, reminded_at=visit.reminded_at,
+            assignee=visit.assignee, joint_role=(
+                FollowupRole.customer_specialist.value
+                if visit.assignee_role == FollowupRole.department_head else None),
+            reminded_at=visit.reminded_at,
             late=visit.late_at is not None or (
                 visit.done_at is not None and visit.done_at >= visit.closes_at),
             escalations=list(visit.escalations or []),
@@ -450,10 +559,26 @@ def _record(visit: models.ReturnVisit) -> VisitRecord:
         in_unit=visit.in_unit, category=visit.category, subject=visit.subject)
 
 
+def _step(record: models.ReturnVisit | models.Complaint, command: CheckVisit) -> bool:
+    """Record a deadline's step on a visit or a complaint still open, each once; True when
+    it became late just now."""
+    if command.step == "remind" and record.reminded_at is None:
+        record.reminded_at = command.at
+    elif command.step == "late" and record.late_at is None:
+        record.late_at = command.at
+        return True
+    elif command.step == "escalate" and command.level not in [
+            e["level"] for e in record.escalations or []]:
+        record.escalations = [*(record.escalations or []), {
+            "role": command.role, "level": command.level, "at": command.at.isoformat()}]
+    return False
+
+
 def _action_view(action: models.CorrectiveAction) -> CorrectiveActionView:
     return CorrectiveActionView(
         id=action.id, project=action.project, building=action.building, unit=action.unit,
-        category=action.category, repair_ids=list(action.repair_ids), owner=action.owner,
+        common_area=action.common_area, category=action.category,
+        repair_ids=list(action.repair_ids), owner=action.owner,
         detected_on=action.detected_on.isoformat(), due_on=action.due_on.isoformat())
 
 
@@ -462,5 +587,10 @@ def _complaint_view(complaint: models.Complaint) -> Complaint:
         id=complaint.id, project=complaint.project, unit=complaint.unit,
         subject=complaint.subject, major=complaint.major,
         source_visit_id=complaint.source_visit_id, opened_at=complaint.opened_at,
-        handled_at=complaint.handled_at, handled_by=complaint.handled_by,
-        outcome=complaint.outcome, assignee_role=complaint.assignee_role)
+        respond_by=complaint.respond_by, handled_at=complaint.handled_at,
+        handled_by=complaint.handled_by, outcome=complaint.outcome,
+        assignee_role=complaint.assignee_role,
+        late=complaint.late_at is not None or (
+            complaint.handled_at is not None and complaint.handled_at >= complaint.respond_by),
+        reminded_at=complaint.reminded_at,
+        escalations=list(complaint.escalations or []))

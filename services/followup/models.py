@@ -35,8 +35,9 @@ class Base(ServiceBase):
 
 
 class FollowedRepair(Base):
-    """A reported repair's place and category (from `repairs.reported.v1`), and when it
-    was closed (from `repairs.status_changed.v1`)."""
+    """A reported repair's place and category (from `repairs.reported.v1`), when its work
+    was last completed (the `completed` step: a return visit's window counts from it) and
+    when it was closed (from `repairs.status_changed.v1`)."""
 
     __tablename__ = "repairs"
     repair_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -47,6 +48,7 @@ class FollowedRepair(Base):
     common_area: Mapped[str | None] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(32))
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -64,7 +66,9 @@ class ReturnVisit(Base):
     subject: Mapped[str | None] = mapped_column(String(100))  # a complaint's subject
     repair_id: Mapped[str | None] = mapped_column(String(36))
     complaint_id: Mapped[str | None] = mapped_column(String(80))
-    served_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The repair completed, the complaint handled: the window's start and the quarter the
+    # job is sampled and counted in.
+    served_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     status: Mapped[str] = mapped_column(String(20))
@@ -102,7 +106,8 @@ class SamplingCount(Base):
 
 
 class Complaint(Base):
-    """A complaint (投诉): opened by an unsatisfactory visit; handled, it gets a visit."""
+    """A complaint (投诉): opened by an unsatisfactory visit, to be answered (handled) by
+    `respond_by`; not handled by then it is late and escalated; handled, it gets a visit."""
 
     __tablename__ = "complaints"
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -114,7 +119,11 @@ class Complaint(Base):
     major: Mapped[bool] = mapped_column(Boolean)
     source_visit_id: Mapped[str | None] = mapped_column(String(80))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    respond_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     assignee_role: Mapped[str] = mapped_column(String(40))
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    late_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalations: Mapped[list] = mapped_column(JSONB, default=list)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     handled_by: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str | None] = mapped_column(Text)
@@ -122,14 +131,17 @@ class Complaint(Base):
 
 
 class CorrectiveAction(Base):
-    """The same repair three times or more in a unit: the technical department's record
-    (不合格/纠正预防措施), with the repairs, an owner and a due date."""
+    """The same repair three times or more at one place, a unit or a common area of a
+    building (`unit` null): the technical department's record (不合格/纠正预防措施), with
+    the repairs, an owner and a due date."""
 
     __tablename__ = "corrective_actions"
-    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # project/unit/category/date
+    # project/unit/category/date, or project/building:common area/category/date
+    id: Mapped[str] = mapped_column(String(240), primary_key=True)
     project: Mapped[str] = mapped_column(String(32), index=True)
     building: Mapped[str] = mapped_column(String(32))
-    unit: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    common_area: Mapped[str | None] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(32))
     repair_ids: Mapped[list[str]] = mapped_column(ARRAY(String(36)))
     owner: Mapped[str] = mapped_column(String(40))
@@ -168,7 +180,8 @@ class Revisit(Base):
 
 class Certificate(Base):
     """A unit's warranty certificate and repair card (保修证书/维修卡), due to its owner
-    within one month of delivery (002 篇4 §3); `issued_on` stays empty until handed over."""
+    within one month of the building's completion (竣工一个月内, 002 篇4 §3; of delivery
+    when the completion is not known); `issued_on` stays empty until handed over."""
 
     __tablename__ = "certificates"
     project: Mapped[str] = mapped_column(String(32), primary_key=True)

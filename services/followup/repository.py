@@ -30,6 +30,14 @@ async def get_repair(*, session: AsyncSession, repair_id: str) -> FollowedRepair
     return await session.get(FollowedRepair, repair_id)
 
 
+async def mark_completed(*, session: AsyncSession, repair_id: str, at: datetime) -> None:
+    """The repair's work completed at `at`: its latest completion is kept (after a rework
+    the repair is completed again; a redelivered older event changes nothing)."""
+    await session.execute(update(FollowedRepair).where(
+        FollowedRepair.repair_id == repair_id).values(completed_at=func.greatest(
+            func.coalesce(FollowedRepair.completed_at, at), at)))
+
+
 async def mark_closed(*, session: AsyncSession, repair_id: str, at: datetime) -> None:
     await session.execute(update(FollowedRepair).where(
         FollowedRepair.repair_id == repair_id).values(closed_at=at))
@@ -37,12 +45,19 @@ async def mark_closed(*, session: AsyncSession, repair_id: str, at: datetime) ->
 
 async def closed_repairs(*, session: AsyncSession, project: str, since: datetime,
                          until: datetime, unit: str | None = None,
+                         building: str | None = None, common_area: str | None = None,
                          category: str | None = None) -> list[FollowedRepair]:
+    """Repairs closed in [since, until); at one unit, or at one common area of a building
+    (`building` and `common_area`, no unit), when given."""
     query = select(FollowedRepair).where(
         FollowedRepair.project == project, FollowedRepair.closed_at >= since,
         FollowedRepair.closed_at < until)
     if unit is not None:
         query = query.where(FollowedRepair.unit == unit)
+    elif common_area is not None:
+        query = query.where(FollowedRepair.unit.is_(None),
+                            FollowedRepair.building == building,
+                            FollowedRepair.common_area == common_area)
     if category is not None:
         query = query.where(FollowedRepair.category == category)
     return list((await session.scalars(query.order_by(FollowedRepair.closed_at))).all())
@@ -116,16 +131,18 @@ async def list_visits(*, session: AsyncSession, within: list[str] | None,
     return list((await session.scalars(query)).all())
 
 
-async def visits_closing(*, session: AsyncSession, project: str, since: datetime,
-                         until: datetime) -> list[ReturnVisit]:
-    """The visits whose window closes in [since, until): a period's statistics."""
+async def visits_served(*, session: AsyncSession, project: str, since: datetime,
+                        until: datetime) -> list[ReturnVisit]:
+    """The jobs served (repair completed, complaint handled) in [since, until): a period's
+    statistics, by the same quarter as the sampler's counts."""
     return list((await session.scalars(select(ReturnVisit).where(
-        ReturnVisit.project == project, ReturnVisit.closes_at >= since,
-        ReturnVisit.closes_at < until))).all())
+        ReturnVisit.project == project, ReturnVisit.served_at >= since,
+        ReturnVisit.served_at < until))).all())
 
 
 async def add_complaint(*, session: AsyncSession, complaint: Complaint) -> None:
     values = {c.name: getattr(complaint, c.name) for c in Complaint.__table__.columns}
+    values["escalations"] = values["escalations"] or []
     await session.execute(insert(Complaint).values(**values).on_conflict_do_nothing())
 
 
@@ -137,12 +154,46 @@ async def get_complaint(*, session: AsyncSession, complaint_id: str, lock: bool 
     return (await session.scalars(query)).one_or_none()
 
 
-async def open_corrective_action(*, session: AsyncSession, project: str, unit: str,
-                                 category: str) -> CorrectiveAction | None:
-    return (await session.scalars(select(CorrectiveAction).where(
-        CorrectiveAction.project == project, CorrectiveAction.unit == unit,
-        CorrectiveAction.category == category, CorrectiveAction.closed_on.is_(None)
-    ).with_for_update())).one_or_none()
+async def list_complaints(*, session: AsyncSession, within: list[str] | None,
+                          project: str | None, include_handled: bool, late_only: bool,
+                          limit: int) -> list[Complaint]:
+    """Complaints not archived (open ones only, unless `include_handled`), soonest
+    response deadline first."""
+    query = select(Complaint).where(Complaint.archived_at.is_(None))
+    if not include_handled:
+        query = query.where(Complaint.handled_at.is_(None))
+    if late_only:
+        query = query.where(Complaint.late_at.is_not(None)
+                            | (Complaint.handled_at >= Complaint.respond_by))
+    if within is not None:
+        query = query.where(Complaint.project.in_(within))
+    if project is not None:
+        query = query.where(Complaint.project == project)
+    query = query.order_by(Complaint.respond_by, Complaint.id).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def complaints_opened(*, session: AsyncSession, project: str, since: datetime,
+                            until: datetime) -> list[Complaint]:
+    return list((await session.scalars(select(Complaint).where(
+        Complaint.project == project, Complaint.opened_at >= since,
+        Complaint.opened_at < until))).all())
+
+
+async def open_corrective_action(*, session: AsyncSession, project: str, unit: str | None,
+                                 building: str, common_area: str | None, category: str
+                                 ) -> CorrectiveAction | None:
+    """The open action of a unit, or (no unit) of a common area of a building."""
+    query = select(CorrectiveAction).where(
+        CorrectiveAction.project == project, CorrectiveAction.category == category,
+        CorrectiveAction.closed_on.is_(None))
+    if unit is not None:
+        query = query.where(CorrectiveAction.unit == unit)
+    else:
+        query = query.where(CorrectiveAction.unit.is_(None),
+                            CorrectiveAction.building == building,
+                            CorrectiveAction.common_area == common_area)
+    return (await session.scalars(query.with_for_update())).one_or_none()
 
 
 async def corrective_actions_of(*, session: AsyncSession, project: str
@@ -195,8 +246,9 @@ async def get_revisit(*, session: AsyncSession, revisit_id: int, lock: bool = Fa
 
 
 async def track_certificates(*, session: AsyncSession, certificates: list[dict]) -> None:
-    """Track delivered units' certificates; a unit whose delivery changed before its
-    certificate was issued gets the new dates, an issued one is left alone."""
+    """Track delivered units' certificates; a unit whose delivery or due day changed
+    (the building's completion became known) before its certificate was issued gets the
+    new dates, an issued one is left alone."""
     if not certificates:
         return
     statement = insert(Certificate).values(certificates)
@@ -205,7 +257,8 @@ async def track_certificates(*, session: AsyncSession, certificates: list[dict])
         set_={"delivered_on": statement.excluded.delivered_on,
               "due_on": statement.excluded.due_on},
         where=Certificate.issued_on.is_(None)
-        & (Certificate.delivered_on != statement.excluded.delivered_on)))
+        & ((Certificate.delivered_on != statement.excluded.delivered_on)
+           | (Certificate.due_on != statement.excluded.due_on))))
 
 
 async def get_certificate(*, session: AsyncSession, project: str, building: str, unit: str,

@@ -181,7 +181,8 @@ class RevisitHandlers:
 
 def _certificates(registry: WarrantyExpiries) -> list[dict]:
     return [{"project": registry.project, "building": b.building, "unit": u.code,
-             "delivered_on": u.delivered_on, "due_on": certificate_due_on(u.delivered_on)}
+             "delivered_on": u.delivered_on,
+             "due_on": certificate_due_on(b.completion_on, u.delivered_on)}
             for b in registry.buildings for u in b.units if u.delivered_on is not None]
 
 

@@ -4,8 +4,11 @@ facts, when a warranty certificate is due, and when a record is old enough to ar
 - Plan facts: a building not yet handed over has no revisits (it is left out); a category
   counts while its contractor-layer period has a known end, except the main structure's
   design service life (decades: no expiry notice is planned for it).
-- Certificates (保修证书/维修卡): due one calendar month after the unit's delivery
-  (002 篇4 §3), clamped to the month's end (delivered 31 January: due 28/29 February).
+- Certificates (保修证书/维修卡): due within one month of completion (竣工一个月内,
+  002 篇4 §3; domain.md: "within one month of completion"): one calendar month after the
+  building's completion acceptance, clamped to the month's end (completed 31 January: due
+  28/29 February). When the registry does not know the completion, one month after the
+  unit's delivery (completion comes before delivery, so never earlier than the rule).
 - Retention (存档): a record is archived once its moment (a visit made, a revisit made, a
   complaint handled) is `years` calendar years or more before `as_of`.
 """
@@ -30,9 +33,9 @@ def project_facts(expiries: WarrantyExpiries) -> ProjectFacts:
         for b in expiries.buildings if b.delivered_on is not None))
 
 
-def certificate_due_on(delivered_on: date) -> date:
+def certificate_due_on(completion_on: date | None, delivered_on: date) -> date:
     """The last day to hand the owner the certificate and the repair card."""
-    return add_months(delivered_on, 1)
+    return add_months(completion_on if completion_on is not None else delivered_on, 1)
 
 
 def retention_cutoff(as_of: datetime, years: int) -> datetime:

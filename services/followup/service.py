@@ -1,7 +1,8 @@
 """Entry point of the follow-up service (回访): a `nats.micro` service named
 `repairflow-followup`. It follows the repairs' events (a durable JetStream consumer) to
-schedule return visits, starts each chosen visit's `ReturnVisitWorkflow`, and answers the
-visits, results, complaints and statistics commands (see handlers.py), and the planned
+schedule return visits, starts each chosen visit's `ReturnVisitWorkflow` (and each
+complaint's, for its response deadline), and answers the visits, results, complaints and
+statistics commands (see handlers.py), and the planned
 revisits, certificates and archiving commands (see revisit_handlers.py)."""
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ from services.common.followup_contracts import (
     FOLLOWUP_SUBJECTS,
     ArchiveRecords,
     CheckVisit,
+    GetComplaint,
     GetPolicy,
     GetStatistics,
     GetVisit,
     HandleComplaint,
     IssueCertificate,
+    ListComplaints,
     ListDueVisits,
     ListMissingCertificates,
     ListRevisits,
@@ -50,7 +53,7 @@ from services.common.micro import json_endpoint, micro_service, serve_until_sign
 from services.common.settings import CommonSettings
 from services.followup.handlers import FollowupHandlers
 from services.followup.revisit_handlers import RevisitHandlers
-from workflows.return_visit.messages import ReturnVisitInput, workflow_id
+from workflows.return_visit.messages import ReturnVisitInput
 from workflows.return_visit.workflow import ReturnVisitWorkflow
 
 VERSION = "0.2.0"
@@ -78,16 +81,17 @@ def running(settings: FollowupSettings, temporal: Client | None = None
         async def start_visit(visit: ReturnVisitInput) -> None:
             try:
                 await client.start_workflow(
-                    ReturnVisitWorkflow.run, visit, id=workflow_id(visit.visit_id),
+                    ReturnVisitWorkflow.run, visit, id=visit.workflow_id,
                     task_queue=settings.task_queue,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
             except WorkflowAlreadyStartedError:
-                pass  # a redelivered event: the visit's workflow exists (or ran) already
+                pass  # a redelivered event: the visit's (complaint's) workflow exists already
 
         handlers = FollowupHandlers(make_sessionmaker(engine), bus, start_visit)
         for name, command in (
             ("due", ListDueVisits), ("get", GetVisit), ("record", RecordVisit),
             ("check", CheckVisit), ("handle_complaint", HandleComplaint),
+            ("get_complaint", GetComplaint), ("list_complaints", ListComplaints),
             ("statistics", GetStatistics), ("put_policy", PutPolicy), ("get_policy", GetPolicy),
         ):
             group, endpoint = FOLLOWUP_SUBJECTS[name].rsplit(".", 1)

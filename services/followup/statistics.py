@@ -1,13 +1,17 @@
 """The quarterly count of return visits and repeated defects (走访回访统计, 002 篇1 §4.7).
 
-The rules, for a period (a quarter by default) counted at `as_of` (its end by default):
+The rules, for a period (a quarter by default) counted at `as_of` (by default: with
+everything recorded, as if every window had closed):
 
-- A job belongs to the period its visit window closes in. `eligible` counts every such job,
-  `due` those chosen for a visit (or visited anyway). A visit counts as done only if made
-  before `as_of`; done on time when made inside its window, early before it opens, late
-  at or after it closes. An undone visit is `overdue` once its window has closed by
-  `as_of`, otherwise `pending`. So due = done + not done, done = on time + early + late
-  done, not done = overdue + pending, late = late done + overdue.
+- A job belongs to the period it was served in (`served_at`: the repair completed, the
+  complaint handled), the same quarter key as the sampler's counts (handlers._decide), so
+  a quarter in which the sampler chose enough jobs shows its rate met once the chosen
+  visits are made on time, even those made in the next quarter. `eligible` counts every
+  such job, `due` those chosen for a visit (or visited anyway). A visit counts as done
+  only if made before `as_of`; done on time when made inside its window, early before it
+  opens, late at or after it closes. An undone visit is `overdue` once its window has
+  closed by `as_of`, otherwise `pending`. So due = done + not done, done = on time +
+  early + late done, not done = overdue + pending, late = late done + overdue.
 - The rate is on-time visits over eligible jobs: a visit outside its window does not count
   (在限定时效内进行回访, 002 篇1 §4.4). It is met when at or over the kind's rate and, with
   `in_unit_repairs_all`, no in-unit repair missed its visit. No jobs: no rate, met.
@@ -15,10 +19,14 @@ The rules, for a period (a quarter by default) counted at `as_of` (its end by de
   `unsatisfied_at_most` on the 1-5 scale (2 by default: 3 is neutral, not a failure).
 - Repeats are counted over `lookback_months` up to the period's end and reported when one
   of their occurrences falls in the period: the same complaint subject from the same unit
-  `same_complaint` times (to the manager), the same defect category repaired in the same
-  unit `same_repair` times (a corrective action for the technical department, due
-  `corrective_days` after detection), the same category repaired in `building_units`
-  distinct units of a building or `project_units` of a project (a flag for the developer).
+  `same_complaint` times (to the manager), the same defect category repaired at the same
+  place (a unit, or a common area of a building: a lift) `same_repair` times (a
+  corrective action for the technical department, due `corrective_days` after
+  detection), the same category repaired in `building_units` distinct units of a building
+  or `project_units` of a project (a flag for the developer).
+- Complaint responses (004 紧急维修制度 §8.2): the complaints opened in the period, handled
+  on time (before `respond_by`), handled late, and not handled: overdue once `respond_by`
+  has passed by `as_of`, otherwise pending.
 """
 
 from __future__ import annotations
@@ -77,9 +85,42 @@ class RepairRecord:
     id: str
     project: str
     building: str
-    unit: str
+    unit: str | None  # None: a common area of the building
     category: str
     completed_at: datetime
+    common_area: str | None = None
+
+    @property
+    def place(self) -> tuple[str, str | None, str | None]:
+        """Where it was: a unit, or a common area of a building (one lift, one lobby)."""
+        return (self.building, self.unit, None if self.unit is not None else self.common_area)
+
+
+@dataclass(frozen=True)
+class ComplaintRecord:
+    """A complaint and its response deadline (投诉24小时内回应)."""
+
+    id: str
+    opened_at: datetime
+    respond_by: datetime
+    handled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ComplaintResponses:
+    """The period's complaints: answered on time or late, or not yet."""
+
+    opened: int
+    handled: int
+    on_time: int
+    late_handled: int
+    overdue: int
+    pending: int
+    late_ids: tuple[str, ...]  # handled late or overdue
+
+    @property
+    def late(self) -> int:
+        return self.late_handled + self.overdue
 
 
 @dataclass(frozen=True)
@@ -120,16 +161,18 @@ class RepeatedComplaint:
 
 @dataclass(frozen=True)
 class CorrectiveAction:
-    """纠正预防措施 proposed for a defect repaired again and again in one unit."""
+    """纠正预防措施 proposed for a defect repaired again and again at one place: a unit, or
+    a common area of a building (`unit` None)."""
 
     project: str
     building: str
-    unit: str
+    unit: str | None
     category: str
     repair_ids: tuple[str, ...]
     detected_on: date
     due_on: date
     owner: FollowupRole = FollowupRole.technical_department
+    common_area: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +196,7 @@ class FollowupReport:
     repeated_complaints: tuple[RepeatedComplaint, ...]
     corrective_actions: tuple[CorrectiveAction, ...]
     developer_flags: tuple[DeveloperFlag, ...]
+    complaint_responses: ComplaintResponses
 
 
 @dataclass(frozen=True)
@@ -201,11 +245,15 @@ def kind_statistics(
     policy: FollowupPolicy,
     as_of: datetime | None = None,
 ) -> KindStatistics:
-    """Due, done, late and the rate against the target for one kind of visit."""
-    cutoff = period.end if as_of is None else as_of
+    """Due, done, late and the rate against the target for one kind of visit, over the
+    jobs served in the period (the sampler's quarter)."""
+    cutoff = as_of
 
     def done(v: VisitRecord) -> bool:
-        return v.done_at is not None and v.done_at < cutoff
+        return v.done_at is not None and (cutoff is None or v.done_at < cutoff)
+
+    def closed(v: VisitRecord) -> bool:
+        return cutoff is None or v.closes_at <= cutoff
 
     def on_time(v: VisitRecord) -> bool:
         return v.done_at is not None and done(v) and v.opens_at <= v.done_at < v.closes_at
@@ -213,19 +261,19 @@ def kind_statistics(
     def early(v: VisitRecord) -> bool:
         return v.done_at is not None and done(v) and v.done_at < v.opens_at
 
-    eligible = [v for v in visits if v.kind == kind and v.closes_at in period]
+    eligible = [v for v in visits if v.kind == kind and v.served_at in period]
     due = [v for v in eligible if v.selected or done(v)]
     made = [v for v in due if done(v)]
     undone = [v for v in due if not done(v)]
     timely = [v for v in made if on_time(v)]
-    overdue = [v for v in undone if v.closes_at <= cutoff]
+    overdue = [v for v in undone if closed(v)]
     in_unit_missed = 0
     if kind == VisitKind.repair and policy.rates.in_unit_repairs_all:
         # Missed: visited outside the window, or the window closed without one; a window
         # still open at `as_of` is not missed yet.
         in_unit_missed = sum(
             1 for v in eligible
-            if v.in_unit and not on_time(v) and (done(v) or v.closes_at <= cutoff)
+            if v.in_unit and not on_time(v) and (done(v) or closed(v))
         )
     target = policy.rates.of(kind)
     exact = Fraction(len(timely), len(eligible)) if eligible else None
@@ -281,12 +329,14 @@ def corrective_actions(
     time_zone: str,
     as_of: datetime | None = None,
 ) -> tuple[CorrectiveAction, ...]:
-    """The same category repaired in the same unit `same_repair` times or more."""
-    detected = _local(period.end if as_of is None else as_of, time_zone, "as_of").date()
+    """The same category repaired at the same place (a unit, or a common area of a
+    building) `same_repair` times or more."""
+    end = period.end if as_of is None else min(period.end, as_of)
+    detected = _local(end, time_zone, "as_of").date()
     due = detected + timedelta(days=policy.repeats.corrective_days)
     groups = _repeats(
         list(repairs),
-        key=lambda r: (r.project, r.building, r.unit, r.category),
+        key=lambda r: (r.project, *r.place, r.category),
         when=lambda r: r.completed_at,
         period=period,
         policy=policy,
@@ -294,10 +344,30 @@ def corrective_actions(
         as_of=as_of,
     )
     return tuple(
-        CorrectiveAction(*key, tuple(r.id for r in group), detected, due)
-        for key, group in groups
+        CorrectiveAction(project=project, building=building, unit=unit, category=category,
+                         repair_ids=tuple(r.id for r in group), detected_on=detected,
+                         due_on=due, common_area=common_area)
+        for (project, building, unit, common_area, category), group in groups
         if len(group) >= policy.repeats.same_repair
     )
+
+
+def complaint_responses(
+    *, complaints: Iterable[ComplaintRecord], period: Period, as_of: datetime | None = None
+) -> ComplaintResponses:
+    """The complaints opened in the period against their response deadline."""
+    opened = [c for c in complaints if c.opened_at in period]
+    handled = [c for c in opened
+               if c.handled_at is not None and (as_of is None or c.handled_at < as_of)]
+    on_time = [c for c in handled if c.handled_at is not None and c.handled_at < c.respond_by]
+    late_handled = [c for c in handled if c not in on_time]
+    waiting = [c for c in opened if c not in handled]
+    overdue = [c for c in waiting if as_of is None or c.respond_by <= as_of]
+    return ComplaintResponses(
+        opened=len(opened), handled=len(handled), on_time=len(on_time),
+        late_handled=len(late_handled), overdue=len(overdue),
+        pending=len(waiting) - len(overdue),
+        late_ids=tuple(sorted(c.id for c in late_handled + overdue)))
 
 
 def developer_flags(
@@ -308,8 +378,9 @@ def developer_flags(
     time_zone: str,
     as_of: datetime | None = None,
 ) -> tuple[DeveloperFlag, ...]:
-    """A category repaired in many distinct units of one building, or of one project."""
-    repairs = list(repairs)
+    """A category repaired in many distinct units of one building, or of one project
+    (common areas are not units: they count in the corrective actions only)."""
+    repairs = [r for r in repairs if r.unit is not None]
     flags: list[DeveloperFlag] = []
     levels = (
         (lambda r: (r.project, r.building, r.category), policy.repeats.building_units),
@@ -320,7 +391,7 @@ def developer_flags(
             repairs, key=key, when=lambda r: r.completed_at, period=period,
             policy=policy, time_zone=time_zone, as_of=as_of,
         ):
-            units = tuple(sorted({r.unit for r in group}))
+            units = tuple(sorted({r.unit for r in group if r.unit is not None}))
             if len(units) >= threshold:
                 ids = tuple(r.id for r in group)
                 flags.append(DeveloperFlag(project, building, category, units, ids))
@@ -335,13 +406,13 @@ def followup_report(
     policy: FollowupPolicy,
     time_zone: str,
     as_of: datetime | None = None,
+    complaints: Sequence[ComplaintRecord] = (),
 ) -> FollowupReport:
     """Everything the center counts at the end of a quarter (季度末统计分析)."""
-    cutoff = period.end if as_of is None else as_of
     failed = sorted(
         v.id for v in visits
-        if v.closes_at in period and v.done_at is not None and v.done_at < cutoff
-        and is_failed(v, policy)
+        if v.served_at in period and v.done_at is not None
+        and (as_of is None or v.done_at < as_of) and is_failed(v, policy)
     )
     return FollowupReport(
         period=period,
@@ -358,6 +429,9 @@ def followup_report(
         ),
         developer_flags=developer_flags(
             repairs=repairs, period=period, policy=policy, time_zone=time_zone, as_of=as_of
+        ),
+        complaint_responses=complaint_responses(
+            complaints=complaints, period=period, as_of=as_of
         ),
     )
 

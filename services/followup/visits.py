@@ -10,6 +10,9 @@
   is when ceil(rate * (seen + 1)) > selected. At every point of the period the share is at
   least the rate and no more than ceil(rate * seen) jobs were chosen by rate.
 - A late visit is one made at or after `closes_at`, or not made by then.
+- A complaint is answered (handled) by `respond_by`, `respond_hours` of elapsed time after
+  it was opened (24 h, 004 紧急维修制度 §8.2); not handled by then it is late, and its
+  chain hears of it one role every `interval_hours` from that moment.
 
 Pure functions over plain data; no clock: `now` is an argument.
 """
@@ -155,6 +158,35 @@ def late_escalation(
                       closes.tzinfo),
         )
         for n, role in enumerate(policy.late.chain)
+    )
+
+
+@dataclass(frozen=True)
+class ComplaintDeadlines:
+    """When a complaint must be answered, when its handler is reminded (None: not at all)
+    and who hears of it, when, if it is not answered in time."""
+
+    respond_by: datetime
+    remind_at: datetime | None
+    late_steps: tuple[LateVisitStep, ...]
+
+
+def complaint_deadlines(opened_at: datetime, policy: FollowupPolicy, *,
+                        respond_by: datetime | None = None) -> ComplaintDeadlines:
+    """The response deadlines of a complaint opened at `opened_at` (elapsed hours: a
+    complaint is answered around the clock, like the 24-hour hotline); `respond_by` when
+    it was set already (a stored complaint keeps its deadline)."""
+    rule = policy.complaints
+    if respond_by is None:
+        respond_by = _aware(opened_at, "opened_at") + timedelta(hours=rule.respond_hours)
+    remind_at = respond_by - timedelta(hours=rule.remind_before_hours)
+    return ComplaintDeadlines(
+        respond_by=respond_by,
+        remind_at=remind_at if opened_at < remind_at < respond_by else None,
+        late_steps=tuple(
+            LateVisitStep(role, respond_by + timedelta(hours=n * rule.interval_hours))
+            for n, role in enumerate(rule.chain)
+        ),
     )
 
 

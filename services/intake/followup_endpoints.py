@@ -191,7 +191,8 @@ async def complaint_handled(
         "visit-repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"])],
     body: ComplaintHandledIn, rt: Rt, caller: Authorized) -> Complaint:
     """Its return visit is then due within 3 days, every one of them: by the manager for a
-    major complaint, the center with the department head otherwise."""
+    major complaint, otherwise by the complained-of department's head with the center's
+    specialist. Handled after its `respond_by`, the complaint stays `late`."""
     return await rt.bus.ask(FOLLOWUP_SUBJECTS["handle_complaint"], HandleComplaint(
         within=await caller.within(), complaint_id=complaint_id, by=body.by,
         at=body.at or datetime.now(UTC), outcome=body.outcome), Complaint)
@@ -204,9 +205,12 @@ async def statistics(
     year: Annotated[int, Query(ge=2000, le=2100, examples=[2026])],
     quarter: Annotated[int, Query(ge=1, le=4, examples=[3])],
 ) -> Statistics:
-    """Per kind: due, done, late and the rate against the target; failed visits; the same
-    complaint twice; the same repair three times (corrective actions for the technical
-    department); a category repeating across a building (flagged to the developer)."""
+    """Per kind, the jobs served in the quarter (the quarter the sampler keeps the rate
+    in) with every visit recorded so far: due, done, late and the rate against the target;
+    failed visits; the same complaint twice; the same repair at one place (a unit or a
+    common area) three times (corrective actions for the technical department); a category
+    repeating across a building (flagged to the developer); the quarter's complaints
+    answered on time or late."""
     await caller.require(project)
     return await rt.bus.ask(FOLLOWUP_SUBJECTS["statistics"], GetStatistics(
         within=await caller.within(), project=project, year=year, quarter=quarter),
@@ -308,7 +312,8 @@ async def missing_certificates(
     project: ProjectCode, rt: Rt, caller: Authorized,
     overdue_only: Annotated[bool, Query(description="Only those past the month.")] = False,
 ) -> Certificates:
-    """Due one month after the unit's delivery (002 篇4 §3)."""
+    """Due within one month of the building's completion (竣工一个月内, 002 篇4 §3); one
+    month after the unit's delivery when the completion is not known."""
     await caller.require(project)
     return await rt.bus.ask(FOLLOWUP_SUBJECTS["missing_certificates"], ListMissingCertificates(
         within=await caller.within(), project=project, overdue_only=overdue_only),

@@ -1,7 +1,8 @@
 """Follow-up through HTTP with every part on the time-skipping Temporal server: a repair
-driven to the owner's acceptance over the API gets its return visit, due a month later
-(time skipped), whose result is recorded and shows in the quarter's statistics; bad input
-is refused with the reason."""
+driven to the owner's acceptance over the API gets its return visit, due a month after the
+work was completed (time skipped), whose result is recorded and shows in the quarter's
+statistics; the unsatisfied owner's complaint is answered within its 24 hours; bad input is
+refused with the reason."""
 
 from __future__ import annotations
 
@@ -76,9 +77,14 @@ async def test_an_accepted_repair_is_visited_a_month_later_and_counted(
         repair_id = await report(api)
         who = await take_and_arrive(api, repair_id)
         await act(api, repair_id, "complete", technician_id=who, work_done="更换角阀")
+        await time_skipping.sleep(timedelta(hours=5))  # the owner signs off later
         await act(api, repair_id, "acceptance", accepted=True, signed_by=OWNER)
     visit = await visit_of(api, repair_id)
     assert visit["status"] == "due" and visit["kind"] == "repair"
+    # The window counts from the completion (完成维修工程一个月后), not the sign-off.
+    timeline = (await api.get(f"/v1/repairs/{repair_id}")).json()["timeline"]
+    completed = next(s["at"] for s in timeline if s["kind"] == "completed")
+    assert datetime.fromisoformat(visit["served_at"]) == datetime.fromisoformat(completed)
     due = (await api.get("/v1/return-visits", params={"project": "SH-LJ"})).json()["visits"]
     assert visit["id"] in [v["id"] for v in due]
     # Not yet: the window opens a month after the work.
@@ -106,16 +112,23 @@ async def test_an_accepted_repair_is_visited_a_month_later_and_counted(
     new = (await api.get(f"/v1/repairs/{result['new_repair_id']}")).json()
     assert new["channel"] == "return_visit" and new["unit"] == visit["unit"]
     # The unsatisfied owner's complaint goes to the manager; handled, it is visited in turn.
-    handled = await api.post(f"/v1/complaints/visit-{visit['id']}/handled",
-                             json={"by": "经理 孙强", "outcome": "返修并致歉"})
+    handled = await api.post(f"/v1/complaints/visit-{visit['id']}/handled", json={
+        "by": "经理 孙强", "outcome": "返修并致歉",
+        "at": (at + timedelta(hours=20)).isoformat()})
     assert handled.status_code == 200 and handled.json()["assignee_role"] == "manager"
+    # Answered within its 24 hours (004 紧急维修制度 §8.2).
+    complaint = handled.json()
+    assert datetime.fromisoformat(complaint["respond_by"]) == at + timedelta(hours=24)
+    assert complaint["late"] is False
 
-    closes = datetime.fromisoformat(visit["closes_at"]).astimezone(SHANGHAI)
-    numbers = {"year": closes.year, "quarter": (closes.month - 1) // 3 + 1}
+    # Counted in the quarter the repair was served in, as the sampler counted it.
+    served = datetime.fromisoformat(visit["served_at"]).astimezone(SHANGHAI)
+    numbers = {"year": served.year, "quarter": (served.month - 1) // 3 + 1}
     statistics = await api.get("/v1/projects/SH-LJ/followup-statistics", params=numbers)
     assert statistics.status_code == 200, statistics.text
     repairs = next(k for k in statistics.json()["kinds"] if k["kind"] == "repair")
     assert repairs["due"] == 1 and repairs["done"] == 1 and repairs["on_time"] == 1
+    assert repairs["met"] is True
     assert statistics.json()["failed_visits"] == [visit["id"]]
 
 
@@ -165,8 +178,10 @@ async def test_a_years_revisits_are_planned_and_recorded_over_http(api: httpx.As
     # Certificates: a unit's is issued once.
     missing = (await api.get("/v1/projects/SH-LJ/certificates")).json()["certificates"]
     unit = missing[0]
+    assert unit["due_on"] == "2023-07-30"  # building 1 completed 2023-06-30 (竣工一个月内)
     issued = await api.post("/v1/projects/SH-LJ/certificates", json={
-        "building": unit["building"], "unit": unit["unit"], "issued_on": unit["due_on"]})
-    assert issued.status_code == 200 and issued.json()["issued_on"] == unit["due_on"]
+        "building": unit["building"], "unit": unit["unit"],
+        "issued_on": unit["delivered_on"]})
+    assert issued.status_code == 200 and issued.json()["issued_on"] == unit["delivered_on"]
     after = (await api.get("/v1/projects/SH-LJ/certificates")).json()["certificates"]
     assert unit["unit"] not in [c["unit"] for c in after]

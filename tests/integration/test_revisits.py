@@ -381,25 +381,27 @@ async def missing(bus: Bus, as_of: date, **options) -> list[tuple[str, date, boo
 
 
 async def test_certificates_not_issued_are_listed(followup: Bus):
-    assert await missing(followup, date(2024, 1, 20)) == [
-        ("1-101", date(2024, 1, 18), True), ("1-502", date(2024, 1, 18), True),
-        ("1-1201", date(2024, 2, 6), False),
-        ("2-301", date(2024, 4, 1), False), ("2-902", date(2024, 4, 1), False)]
-    issued = await issue(followup, "1-101", date(2023, 12, 20))
-    assert issued.issued_on == date(2023, 12, 20) and not issued.overdue
-    assert await issue(followup, "1-101", date(2023, 12, 20)) == issued  # a retry
+    # Due within a month of the building's completion (竣工一个月内, 002 篇4 §3): building 1
+    # completed 2023-06-30, building 2 2023-09-15, whenever their units were delivered.
+    assert await missing(followup, date(2023, 8, 1)) == [
+        ("1-101", date(2023, 7, 30), True), ("1-1201", date(2023, 7, 30), True),
+        ("1-502", date(2023, 7, 30), True),
+        ("2-301", date(2023, 10, 15), False), ("2-902", date(2023, 10, 15), False)]
+    issued = await issue(followup, "2-301", date(2024, 3, 1), building="2")  # delivered then
+    assert issued.issued_on == date(2024, 3, 1) and issued.due_on == date(2023, 10, 15)
+    assert issued.overdue  # delivered after the month: the certificate could not be in time
+    assert await issue(followup, "2-301", date(2024, 3, 1), building="2") == issued  # a retry
     with pytest.raises(Rejection) as twice:
-        await issue(followup, "1-101", date(2023, 12, 21))
+        await issue(followup, "2-301", date(2024, 3, 2), building="2")
     assert twice.value.code == "already_issued" and twice.value.status == 409
     with pytest.raises(Rejection) as early:
-        await issue(followup, "1-502", date(2023, 12, 1))
+        await issue(followup, "1-502", date(2023, 12, 1))  # delivered 2023-12-18
     assert early.value.code == "issued_before_delivery"
     with pytest.raises(Rejection) as unknown:
         await issue(followup, "9-999", date(2024, 1, 1))
     assert unknown.value.code == "unknown_unit" and unknown.value.status == 404
-    late = await issue(followup, "1-502", date(2024, 2, 1))
-    assert late.overdue  # handed over, but after its month
-    assert await missing(followup, date(2024, 3, 1), overdue_only=True) == [
-        ("1-1201", date(2024, 2, 6), True)]
+    await issue(followup, "1-502", date(2023, 12, 18))
+    assert await missing(followup, date(2023, 10, 1), overdue_only=True) == [
+        ("1-101", date(2023, 7, 30), True), ("1-1201", date(2023, 7, 30), True)]
     # Planning counts them too.
     assert (await plan(followup, 2028)).certificates_missing == 3

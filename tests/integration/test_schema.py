@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.common.settings import to_asyncpg_dsn, to_sqlalchemy_url
 from services.dispatch.models import Base as DispatchBase
+from services.followup.models import Base as FollowupBase
 from services.intake.models import Base as IntakeBase
 from services.stack.demo import load_demo, read_demo
 from services.warranty.models import Base as WarrantyBase
@@ -19,7 +20,7 @@ async def test_migrations_match_the_models(database_url: str):
     try:
         async with engine.connect() as connection:
             for base, schema in ((IntakeBase, "intake"), (WarrantyBase, "warranty"),
-                                 (DispatchBase, "dispatch")):
+                                 (DispatchBase, "dispatch"), (FollowupBase, "followup")):
                 def diff(sync_connection, base=base, schema=schema):
                     context = MigrationContext.configure(sync_connection, opts={
                         "include_schemas": True,

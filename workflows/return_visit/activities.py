@@ -16,9 +16,9 @@ class ReturnVisitActivities:
 
     @activity.defn
     async def check_visit(self, step: VisitStep) -> bool:
-        """`followup.visits.check`: remind, mark late or escalate a visit still open; True
-        while it is open."""
+        """`followup.visits.check`: remind, mark late or escalate a visit (or a complaint)
+        still open; True while it is open."""
         answer = await self.bus.ask(FOLLOWUP_SUBJECTS["check"], CheckVisit(
-            visit_id=step.visit_id, step=step.step, role=step.role, level=step.level,
-            at=step.at), VisitCheck)
+            visit_id=step.visit_id, target=step.target, step=step.step, role=step.role,
+            level=step.level, at=step.at), VisitCheck)
         return answer.open

@@ -12,6 +12,11 @@ def workflow_id(visit_id: str) -> str:
     return f"return-visit-{visit_id}"
 
 
+def complaint_workflow_id(complaint_id: str) -> str:
+    """One workflow per complaint's response deadline (the same workflow type)."""
+    return f"complaint-response-{complaint_id}"
+
+
 @dataclass
 class LateStep:
     """Who is told, and when, about a visit not made in its window (上报)."""
@@ -22,11 +27,21 @@ class LateStep:
 
 @dataclass
 class ReturnVisitInput:
+    """A visit's deadlines, or (`target` "complaint", `visit_id` the complaint's id) a
+    complaint's: remind, answered by `closes_at` (respond_by), then the late chain."""
+
     visit_id: str
     project: str
     remind_at: datetime
     closes_at: datetime
     late_steps: list[LateStep] = field(default_factory=list)
+    target: str = "visit"  # visit, complaint
+
+    @property
+    def workflow_id(self) -> str:
+        if self.target == "complaint":
+            return complaint_workflow_id(self.visit_id)
+        return workflow_id(self.visit_id)
 
 
 @dataclass
@@ -46,3 +61,4 @@ class VisitStep:
     at: datetime
     role: str | None = None
     level: int = 0
+    target: str = "visit"  # visit, complaint (visit_id is then the complaint's id)

@@ -7,6 +7,11 @@ manager). At each deadline the follow-up service, which holds the record, says w
 visit is still open: a visit recorded in the meantime ends the workflow. Durable timers, so
 a worker restart loses no deadline.
 
+The same workflow keeps a complaint's response deadline (`target` "complaint", id
+`complaint-response-<complaint id>`): its handler is reminded, at `respond_by` it is late
+and the complaint chain hears of it; handling the complaint ends it. Only the activity's
+argument carries the target: the commands are the same, so histories replay unchanged.
+
 Versioning: change it only behind `workflow.patched`.
 """
 
@@ -52,4 +57,4 @@ class ReturnVisitWorkflow:
         return await workflow.execute_activity_method(
             ReturnVisitActivities.check_visit,
             VisitStep(visit_id=visit.visit_id, step=step, at=workflow.now(), role=role,
-                      level=level), **_QUICK)
+                      level=level, target=visit.target), **_QUICK)

@@ -26,6 +26,7 @@ def test_defaults_are_the_seeds():
     assert DEFAULT_POLICY.retention.years == 2
     assert DEFAULT_POLICY.planned.half_yearly.months == (6, 12)
     assert DEFAULT_POLICY.planned.expiry_notice.lead_days == 30
+    assert DEFAULT_POLICY.complaints.respond_hours == 24  # 004 紧急维修制度 §8.2
 
 
 def test_every_source_names_a_setting():
@@ -60,6 +61,8 @@ def test_a_project_writes_its_policy_in_yaml():
         {"windows": {"other": {"opens_days": 30, "closes_months": 1}}},
         {"late": {"chain": ["manager", "manager"]}},
         {"late": {"remind_before_days": 0}},
+        {"complaints": {"respond_hours": 0}},
+        {"complaints": {"chain": ["company_leader", "company_leader"]}},
         {"planned": {"half_yearly": {"months": [12]}}},
         {"planned": {"quarterly": {"months": [3, 13]}}},
         {"planned": {"seasonal": {"month": 0}}},

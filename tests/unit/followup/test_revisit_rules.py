@@ -48,19 +48,22 @@ def test_plan_facts_leave_out_undelivered_buildings_and_endless_categories():
         "1", date(2023, 12, 18), (("roof_leakage", date(2028, 6, 30)),)),))
 
 
-@pytest.mark.parametrize(("delivered", "due"), [
-    (date(2023, 12, 18), date(2024, 1, 18)),
-    (date(2024, 1, 31), date(2024, 2, 29)),  # no 31 February: the month's last day
-    (date(2025, 1, 31), date(2025, 2, 28)),
-    (date(2024, 12, 1), date(2025, 1, 1)),
+@pytest.mark.parametrize(("completed", "delivered", "due"), [
+    # 竣工一个月内 (002 篇4 §3): from the building's completion, not the unit's delivery.
+    (date(2023, 6, 30), date(2023, 12, 18), date(2023, 7, 30)),
+    (date(2024, 1, 31), date(2024, 6, 1), date(2024, 2, 29)),  # the month's last day
+    (date(2025, 1, 31), date(2025, 1, 31), date(2025, 2, 28)),
+    (None, date(2024, 12, 1), date(2025, 1, 1)),  # completion not known: from delivery
 ])
-def test_a_certificate_is_due_a_month_after_delivery(delivered, due):
-    assert certificate_due_on(delivered) == due
+def test_a_certificate_is_due_a_month_after_completion(completed, delivered, due):
+    assert certificate_due_on(completed, delivered) == due
 
 
-@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
-def test_a_certificate_is_due_28_to_31_days_after_delivery(delivered):
-    assert 28 <= (certificate_due_on(delivered) - delivered).days <= 31
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
+       st.integers(0, 2000))
+def test_a_certificate_is_due_28_to_31_days_after_completion(completed, days):
+    due = certificate_due_on(completed, completed + timedelta(days=days))
+    assert 28 <= (due - completed).days <= 31
 
 
 def test_the_retention_cutoff_is_whole_calendar_years_back():

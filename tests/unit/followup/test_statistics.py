@@ -17,10 +17,12 @@ from services.common.followup_policy import (
     VisitKind,
 )
 from services.followup.statistics import (
+    ComplaintRecord,
     Period,
     RepairRecord,
     VisitRecord,
     archive_dates,
+    complaint_responses,
     corrective_actions,
     developer_flags,
     followup_report,
@@ -30,7 +32,7 @@ from services.followup.statistics import (
     quarter_of,
     repeated_complaints,
 )
-from services.followup.visits import visit_window
+from services.followup.visits import should_visit, visit_window
 
 SHANGHAI = "Asia/Shanghai"
 Q1 = quarter(2026, 1, time_zone=SHANGHAI)
@@ -49,8 +51,30 @@ def job(n: int, served: str, *, kind=VisitKind.repair, done: str | None = None, 
     )
 
 
-def repair(n: int, unit: str, category: str, completed: str, building: str = "B1"):
-    return RepairRecord(f"r{n}", "P1", building, unit, category, at(completed))
+def repair(n: int, unit: str | None, category: str, completed: str, building: str = "B1",
+           common_area: str | None = None):
+    return RepairRecord(f"r{n}", "P1", building, unit, category, at(completed), common_area)
+
+
+def sampled(served: list[datetime], policy: FollowupPolicy = DEFAULT_POLICY
+            ) -> list[VisitRecord]:
+    """Repair jobs decided by the sampler as the service decides them (counts per quarter
+    served in), every chosen visit made on time, on its window's first day."""
+    seen: dict[str, int] = {}
+    chosen: dict[str, int] = {}
+    visits = []
+    for n, moment in enumerate(sorted(served)):
+        label = quarter_of(moment, time_zone=SHANGHAI).quarter_label
+        take = should_visit(kind=VisitKind.repair, selected=chosen.get(label, 0),
+                            seen=seen.get(label, 0), policy=policy)
+        seen[label] = seen.get(label, 0) + 1
+        chosen[label] = chosen.get(label, 0) + int(take)
+        w = visit_window(kind=VisitKind.repair, done_at=moment, policy=policy,
+                         time_zone=SHANGHAI)
+        visits.append(VisitRecord(id=f"v{n}", kind=VisitKind.repair, unit=f"u{n}",
+                                  served_at=moment, opens_at=w.opens_at, closes_at=w.closes_at,
+                                  selected=take, done_at=w.opens_at if take else None))
+    return visits
 
 
 # --- quarters and archives
@@ -108,14 +132,44 @@ def test_late_and_early_visits_do_not_count_towards_the_rate():
     assert stats.rate == 0.25 and not stats.met
 
 
-def test_a_window_closing_after_the_quarter_belongs_to_the_next():
-    # Completed 31 January: the window closes at midnight on 1 April, the next quarter.
-    visits = [job(1, "2026-01-31 10:00"), job(2, "2026-01-30 10:00")]
+def test_a_job_counts_in_the_quarter_it_was_served_in_as_the_sampler_counts_it():
+    # Four repairs 5-8 January and one 10 February: the sampler skips the fifth (4 of 5
+    # is 80 %), whose window closes on 11 April. One more on 1 April, chosen. Every chosen
+    # visit is made on time: both quarters meet the rate.
+    served = [at(f"2026-01-0{d} 10:00") for d in range(5, 9)]
+    served += [at("2026-02-10 10:00"), at("2026-04-01 10:00")]
+    visits = sampled(served)
+    assert [v.selected for v in visits] == [True, True, True, True, False, True]
     q1 = kind_statistics(visits=visits, kind=VisitKind.repair, period=Q1,
                          policy=DEFAULT_POLICY)
     q2 = kind_statistics(visits=visits, kind=VisitKind.repair,
                          period=quarter(2026, 2, time_zone=SHANGHAI), policy=DEFAULT_POLICY)
-    assert (q1.eligible, q2.eligible) == (1, 1)
+    assert (q1.eligible, q1.due, q1.on_time, q1.rate, q1.met) == (5, 4, 4, 0.8, True)
+    assert (q2.eligible, q2.due, q2.on_time, q2.rate, q2.met) == (1, 1, 1, 1.0, True)
+
+
+def test_a_visit_made_after_its_quarter_still_counts_for_it():
+    # Completed 31 January: visited on 31 March... or in the window's last days, April.
+    visits = [job(1, "2026-01-31 10:00", done="2026-03-31 10:00")]
+    q1 = kind_statistics(visits=visits, kind=VisitKind.repair, period=Q1,
+                         policy=DEFAULT_POLICY)
+    assert (q1.eligible, q1.on_time, q1.met) == (1, 1, True)
+    late_in_window = [job(1, "2026-03-20 10:00", done="2026-05-10 10:00")]
+    q1 = kind_statistics(visits=late_in_window, kind=VisitKind.repair, period=Q1,
+                         policy=DEFAULT_POLICY)
+    assert (q1.eligible, q1.on_time, q1.met) == (1, 1, True)
+
+
+@given(st.lists(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31),
+                             timezones=st.just(ZoneInfo(SHANGHAI))), max_size=30),
+       st.sampled_from([0.6, 0.8, 1.0]))
+def test_when_every_chosen_visit_is_on_time_every_quarter_meets_the_rate(served, rate):
+    policy = FollowupPolicy(rates=Rates(repair=rate))
+    visits = sampled(served, policy)
+    for number in range(1, 5):
+        stats = kind_statistics(visits=visits, kind=VisitKind.repair, policy=policy,
+                                period=quarter(2026, number, time_zone=SHANGHAI))
+        assert stats.met, (number, stats)
 
 
 def test_counted_mid_quarter_an_open_window_is_pending_and_later_visits_unseen():
@@ -204,6 +258,23 @@ def test_the_same_repair_three_times_is_a_corrective_action_due_in_fifteen_days(
     assert (action.detected_on, action.due_on) == (date(2026, 4, 1), date(2026, 4, 16))
 
 
+def test_a_common_area_repaired_three_times_is_a_corrective_action():
+    # The same lift (a common area of building B1), three times: 同一种维修3次以上.
+    repairs = [repair(n, None, "LIFT", f"2026-0{n}-10 10:00", common_area="1号电梯")
+               for n in range(1, 4)]
+    repairs.append(repair(4, None, "LIFT", "2026-03-11 10:00", common_area="2号电梯"))
+    repairs.append(repair(5, None, "LIFT", "2026-03-12 10:00", building="B2",
+                          common_area="1号电梯"))  # another building's lift
+    (action,) = corrective_actions(repairs=repairs, period=Q1, policy=DEFAULT_POLICY,
+                                   time_zone=SHANGHAI)
+    assert (action.building, action.unit, action.common_area, action.category) == (
+        "B1", None, "1号电梯", "LIFT")
+    assert action.repair_ids == ("r1", "r2", "r3")
+    # Common areas are not units: no pattern across a building's units.
+    assert developer_flags(repairs=repairs, period=Q1, policy=DEFAULT_POLICY,
+                           time_zone=SHANGHAI) == ()
+
+
 def test_twice_is_not_yet_a_repeated_repair():
     repairs = [repair(1, "1-101", "LK-WET", "2026-01-15 10:00"),
                repair(2, "1-101", "LK-WET", "2026-03-02 10:00")]
@@ -257,7 +328,7 @@ def test_counts_add_up(visits, as_of):
     policy = FollowupPolicy(rates=Rates(in_unit_repairs_all=True))
     report = followup_report(visits=visits, repairs=[], period=Q1, policy=policy,
                              time_zone=SHANGHAI, as_of=as_of)
-    assert sum(k.eligible for k in report.kinds) == sum(v.closes_at in Q1 for v in visits)
+    assert sum(k.eligible for k in report.kinds) == sum(v.served_at in Q1 for v in visits)
     for k in report.kinds:
         assert k.eligible >= k.due == k.done + k.not_done
         assert k.done == k.on_time + k.early + k.late_done
@@ -267,3 +338,28 @@ def test_counts_add_up(visits, as_of):
         assert k.rate is None or 0 <= k.rate <= 1
     assert sum(k.failed for k in report.kinds) == len(report.failed_visits)
     assert all(len(r.visit_ids) >= 2 for r in report.repeated_complaints)
+
+
+# --- complaint responses (投诉24小时内回应)
+
+
+def answered(n: int, opened: str, handled: str | None) -> ComplaintRecord:
+    return ComplaintRecord(f"c{n}", at(opened), at(opened) + timedelta(hours=24),
+                           None if handled is None else at(handled))
+
+
+def test_complaints_answered_after_24_hours_or_not_at_all_are_late():
+    complaints = [
+        answered(1, "2026-02-01 10:00", "2026-02-01 18:00"),  # on time
+        answered(2, "2026-02-01 10:00", "2026-02-02 10:00"),  # at the deadline: late
+        answered(3, "2026-03-30 10:00", None),  # not answered, past its deadline
+        answered(4, "2026-03-31 20:00", None),  # not answered, deadline after as_of
+        answered(5, "2025-12-31 10:00", None),  # opened in the last quarter
+    ]
+    counted = complaint_responses(complaints=complaints, period=Q1,
+                                  as_of=at("2026-04-01 08:00"))
+    assert (counted.opened, counted.handled, counted.on_time) == (4, 2, 1)
+    assert (counted.late_handled, counted.overdue, counted.pending) == (1, 1, 1)
+    assert counted.late == 2 and counted.late_ids == ("c2", "c3")
+    later = complaint_responses(complaints=complaints, period=Q1)
+    assert (later.overdue, later.pending, later.late_ids) == (2, 0, ("c2", "c3", "c4"))

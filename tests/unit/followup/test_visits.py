@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from services.common.followup_policy import (
     DEFAULT_POLICY,
+    ComplaintResponse,
     FollowupPolicy,
     FollowupRole,
     Rates,
@@ -23,6 +24,7 @@ from services.common.followup_policy import (
 from services.followup.visits import (
     VisitWindow,
     add_months,
+    complaint_deadlines,
     is_late,
     late_escalation,
     reminder_at,
@@ -164,6 +166,31 @@ def test_a_late_visit_goes_to_the_supervisor_then_the_manager():
         (FollowupRole.center_supervisor, at("2026-11-27 00:00")),
         (FollowupRole.manager, at("2026-11-28 00:00")),
     ]
+
+
+
+# --- complaint responses (投诉24小时内回应, 004 紧急维修制度 §8.2)
+
+
+def test_a_complaint_is_answered_within_24_hours_else_it_goes_above_the_manager():
+    opened = at("2026-07-08 10:12")
+    deadlines = complaint_deadlines(opened, DEFAULT_POLICY)
+    assert deadlines.respond_by == at("2026-07-09 10:12")  # round the clock, 24 hours
+    assert deadlines.remind_at == at("2026-07-09 06:12")
+    assert [(s.role, s.at) for s in deadlines.late_steps] == [
+        (FollowupRole.property_director, at("2026-07-09 10:12")),
+        (FollowupRole.company_leader, at("2026-07-10 10:12")),
+    ]
+
+
+def test_a_project_sets_its_own_response_time():
+    policy = FollowupPolicy(complaints=ComplaintResponse(respond_hours=12,
+                                                         remind_before_hours=0))
+    deadlines = complaint_deadlines(at("2026-07-08 10:12"), policy)
+    assert deadlines.respond_by == at("2026-07-08 22:12") and deadlines.remind_at is None
+    kept = complaint_deadlines(at("2026-07-08 10:12"), policy,
+                               respond_by=at("2026-07-09 10:12"))
+    assert kept.respond_by == at("2026-07-09 10:12")
 
 
 # --- sampling (回访率)
