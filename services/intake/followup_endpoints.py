@@ -17,11 +17,14 @@ from services.common.followup_contracts import (
     Certificate,
     Certificates,
     Complaint,
+    Complaints,
+    GetComplaint,
     GetPolicy,
     GetStatistics,
     GetVisit,
     HandleComplaint,
     IssueCertificate,
+    ListComplaints,
     ListDueVisits,
     ListMissingCertificates,
     ListRevisits,
@@ -182,6 +185,34 @@ async def _file_defect(rt: Rt, caller: Any, visit: Visit, defect: DefectFound,
     filed = await endpoints.report_repair(rt, caller, response, Submission(command),
                                           idempotency_key=f"return-visit:{visit.id}")
     return filed.duplicate_of or filed.id
+
+
+@router.get("/v1/complaints", response_model=Complaints,
+            summary="Complaints to answer, soonest response deadline first (投诉)")
+async def list_complaints(
+    rt: Rt, caller: Authorized,
+    project: Annotated[str | None, Query(max_length=32, examples=["SH-LJ"])] = None,
+    include_handled: Annotated[bool, Query(description="Handled ones too.")] = False,
+    late_only: Annotated[bool, Query(description="Only those past `respond_by`.")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Complaints:
+    """The manager's list: each complaint with its `respond_by` (24 hours) and whether it
+    is late."""
+    if project is not None:
+        await caller.require(project)
+    return await rt.bus.ask(FOLLOWUP_SUBJECTS["list_complaints"], ListComplaints(
+        within=await caller.within(), project=project, include_handled=include_handled,
+        late_only=late_only, limit=limit), Complaints)
+
+
+@router.get("/v1/complaints/{complaint_id}", response_model=Complaint, responses=ERRORS,
+            summary="One complaint")
+async def get_complaint(
+    complaint_id: Annotated[str, Path(max_length=80, examples=[
+        "visit-repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"])],
+    rt: Rt, caller: Authorized) -> Complaint:
+    return await rt.bus.ask(FOLLOWUP_SUBJECTS["get_complaint"], GetComplaint(
+        within=await caller.within(), complaint_id=complaint_id), Complaint)
 
 
 @router.post("/v1/complaints/{complaint_id}/handled", response_model=Complaint,

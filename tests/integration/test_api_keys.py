@@ -220,6 +220,9 @@ def probes(d: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
             "POST", "/v1/revisits/1/result", {"json": {"result": "x", "by": INTRUDER}}),
         ("get", "/v1/projects/{project}/certificates"): (
             "GET", "/v1/projects/SH-LJ/certificates", {}),
+        ("get", "/v1/complaints"): ("GET", "/v1/complaints", {"params": {"project": "SH-LJ"}}),
+        ("get", "/v1/complaints/{complaint_id}"): (
+            "GET", "/v1/complaints/visit-repair-none", {}),
         ("get", "/v1/projects/{project}/reports/orders"): (
             "GET", "/v1/projects/SH-LJ/reports/orders", {"params": {"period": "month"}}),
         ("get", "/v1/projects/{project}/reports/finance"): (

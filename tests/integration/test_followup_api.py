@@ -112,6 +112,10 @@ async def test_an_accepted_repair_is_visited_a_month_later_and_counted(
     new = (await api.get(f"/v1/repairs/{result['new_repair_id']}")).json()
     assert new["channel"] == "return_visit" and new["unit"] == visit["unit"]
     # The unsatisfied owner's complaint goes to the manager; handled, it is visited in turn.
+    waiting = (await api.get("/v1/complaints", params={"project": "SH-LJ"})).json()
+    assert [c["id"] for c in waiting["complaints"]] == [f"visit-{visit['id']}"]
+    one = (await api.get(f"/v1/complaints/visit-{visit['id']}")).json()
+    assert one["handled_at"] is None and one["respond_by"]
     handled = await api.post(f"/v1/complaints/visit-{visit['id']}/handled", json={
         "by": "经理 孙强", "outcome": "返修并致歉",
         "at": (at + timedelta(hours=20)).isoformat()})
