@@ -410,7 +410,9 @@ def view(repair: Repair, *, repeat_calls: int = 0, duplicate_of: str | None = No
         id=repair.id, ticket=repair.ticket, project=repair.project, building=repair.building,
         unit=repair.unit, common_area=repair.common_area, category=repair.category,
         channel=repair.channel, priority=repair.priority, status=repair.status,
-        reporter=Reporter(name=repair.reporter_name, phone=repair.reporter_phone),
+        # As stored: a number kept in an older written form must still show.
+        reporter=Reporter.model_construct(name=repair.reporter_name,
+                                          phone=repair.reporter_phone),
         description=repair.description, reported_at=local(repair.reported_at),
         received_at=local(repair.received_at), preferred_visit_at=local(repair.preferred_visit_at),
         deadlines=Deadlines(arrive_by=local(repair.arrive_by), arrive_rule=repair.arrive_rule,

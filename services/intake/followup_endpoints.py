@@ -4,11 +4,12 @@ a new repair (channel `return_visit`) before the result is recorded with a link 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from services.common.contracts import Channel
 from services.common.errors import Rejection
@@ -59,6 +60,17 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 
+
+def _not_far_ahead(moment: datetime) -> datetime:
+    # A sanity bound, not "not after now": the follow-up service keeps the time of record
+    # (the time-skipping tests run it a month ahead), but a year typed 9999 is a mistake.
+    if moment > datetime.now(UTC) + timedelta(days=366):
+        raise PydanticCustomError("too_far_ahead", "more than a year ahead: a typo?")
+    return moment
+
+
+Done = Annotated[AwareDatetime, AfterValidator(_not_far_ahead)]
+
 class DefectFound(BaseModel):
     """A defect the owner shows at the visit: filed as a new repair of the same place."""
 
@@ -92,8 +104,7 @@ class VisitResultIn(BaseModel):
     suggestions: str | None = Field(None, min_length=1, max_length=2000)
     owner_confirmed: bool = Field(description="The owner confirmed the record (业主签认).")
     by: By
-    at: AwareDatetime | None = Field(None, description="When the visit was made; now by "
-                                                       "default.")
+    at: Done | None = Field(None, description="When the visit was made; now by default.")
     defect_found: DefectFound | None = None
 
 
@@ -102,7 +113,7 @@ class ComplaintHandledIn(BaseModel):
         "examples": [{"by": "经理 孙强", "outcome": "重新维修并致歉，业主认可"}]})
     by: By
     outcome: Text
-    at: AwareDatetime | None = None
+    at: Done | None = None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -283,7 +294,7 @@ class RevisitResultIn(BaseModel):
                       "found_repair_ids": ["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"]}]})
     result: str = Field(min_length=1, max_length=4000)
     by: By
-    at: AwareDatetime | None = None
+    at: Done | None = None
     found_repair_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(
         default_factory=list, max_length=100)
 

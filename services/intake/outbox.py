@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -22,6 +22,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from services.common.bus import Bus
 from services.common.contracts import REPAIR_REPORTED
@@ -127,6 +128,13 @@ class OutboxRelay:
                                         rpc_timeout=timedelta(seconds=10))
         except WorkflowUpdateFailedError as refused:  # ended meanwhile: nothing to raise
             log.info("priority not raised", repair_id=repair.id, reason=str(refused.cause))
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            described = await handle.describe(rpc_timeout=timedelta(seconds=10))
+            if described.status == WorkflowExecutionStatus.RUNNING:
+                raise  # not there for a moment: retried
+            log.info("priority not raised: the repair has ended", repair_id=repair.id)
 
     async def run_forever(self, *, interval: float = 1.0, grace: float = 5.0) -> None:
         """Poll for entries left behind by a crash or an outage."""

@@ -19,6 +19,7 @@ from services.intake.photos import IMAGE_TYPES, CheckedPhoto, check
 from services.intake.schemas import ReportRepair
 
 MAX_PHOTOS = 9
+MAX_REPORT_BYTES = 64 * 1024  # a report is a few kilobytes of JSON
 PARTS = ("report", "photos")
 
 
@@ -65,7 +66,8 @@ def _report(raw: bytes | str | None, *, part: str) -> ReportRepair:
 async def _multipart(request: Request) -> Submission:
     max_bytes = request.app.state.runtime.photo_max_bytes
     try:
-        form = await request.form(max_files=MAX_PHOTOS, max_fields=len(PARTS))
+        # One file more than the photos: some clients send the report part as a file.
+        form = await request.form(max_files=MAX_PHOTOS + 1, max_fields=len(PARTS))
     except HTTPException as exc:  # Starlette's words for a body it could not parse
         if "files" in str(exc.detail):
             raise Rejection("too_many_photos", f"A report may carry at most {MAX_PHOTOS} photos.",
@@ -80,8 +82,14 @@ async def _multipart(request: Request) -> Submission:
                                           for name in unknown])
         raw: Any = form.get("report")
         if isinstance(raw, UploadFile):  # some clients send the JSON part as a file
-            raw = await raw.read()
+            raw = await raw.read(MAX_REPORT_BYTES + 1)
+        if raw is not None and len(raw) > MAX_REPORT_BYTES:
+            raise Rejection("report_too_large", "The report part is larger than 64 KB.",
+                            "报修内容超过64KB。", "report", 413)
         report = _report(raw, part="report")
+        if len(form.getlist("photos")) > MAX_PHOTOS:
+            raise Rejection("too_many_photos", f"A report may carry at most {MAX_PHOTOS} photos.",
+                            f"每次报修最多上传{MAX_PHOTOS}张照片。", "photos", 422)
         photos = []
         for index, part in enumerate(form.getlist("photos")):
             if not isinstance(part, UploadFile):

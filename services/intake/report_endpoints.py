@@ -23,8 +23,9 @@ from workflows.repair.messages import Status
 
 router = APIRouter(tags=["reports"])
 ProjectCode = Annotated[str, Path(description="A project's code.", examples=["SH-LJ"])]
-# Steps that end a repair without the work done: not unfinished, not completed.
-WITHOUT_WORK = {"cancelled", "quote_refused"}
+# Ended without the work done: neither unfinished nor completed.
+WITHOUT_WORK = {Status.CANCELLED, Status.REFUSED}
+DONE = {Status.COMPLETED, Status.CLOSED}
 REPAIR = "5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"
 
 
@@ -59,8 +60,9 @@ class OrdersReport(BaseModel):
     issued: int = Field(description="Orders received in the period.")
     completed: int = Field(description="Orders whose work was completed (完工) in the period, "
                                        "whenever they were received.")
-    completed_of_issued: int = Field(description="Orders received and completed in the "
-                                                 "period.")
+    completed_of_issued: int = Field(description="Orders received in the period and "
+                                                 "completed (or accepted) at its end; one "
+                                                 "sent back for rework is not.")
     unfinished: int = Field(description="Orders received in the period and not completed by "
                                         "its end (cancelled and refused ones excepted).")
     ended_without_work: int = Field(description="Orders received in the period, cancelled or "
@@ -167,10 +169,10 @@ async def orders_report(
     done = without_work = 0
     unfinished: list[UnfinishedOrder] = []
     for repair in issued:
-        kinds = {s.kind for s in steps[repair.id]}
-        if "completed" in kinds or "closed" in kinds:
+        status = _status_after(steps[repair.id])  # a rework after completion is not done
+        if status in DONE:
             done += 1
-        elif kinds & WITHOUT_WORK:
+        elif status in WITHOUT_WORK:
             without_work += 1
         else:
             unfinished.append(_unfinished(repair, steps[repair.id], zone))
@@ -209,7 +211,8 @@ STATUS_OF_STEP = {
     "quoted": Status.QUOTED, "quote_accepted": Status.DIAGNOSED,
     "quote_disputed": Status.DISPUTED, "waiver_requested": Status.WAIVER_PENDING,
     "waiver_approved": Status.DIAGNOSED, "waiver_rejected": Status.QUOTED,
-    "rework": Status.ACCEPTED, "completed": Status.COMPLETED,
+    "rework": Status.ACCEPTED, "completed": Status.COMPLETED, "closed": Status.CLOSED,
+    "cancelled": Status.CANCELLED, "quote_refused": Status.REFUSED,
 }
 
 

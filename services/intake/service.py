@@ -22,8 +22,15 @@ from services.intake import repository
 from services.intake.models import OutboxEntry, Repair, RepairCall
 from services.intake.schemas import ReportRepair
 from workflows.deadlines import service_deadlines
-from workflows.repair.messages import Guarantee, LifecyclePolicy, RepairInput, workflow_id
+from workflows.repair.messages import (
+    Guarantee,
+    LifecyclePolicy,
+    RepairInput,
+    Status,
+    workflow_id,
+)
 
+MAX_PLANNED_AHEAD = timedelta(days=366)
 START_WORKFLOW = "start_workflow"
 PUBLISH_REPORTED = "publish_reported"
 RAISE_PRIORITY = "raise_priority"
@@ -61,6 +68,9 @@ async def record_report(
     if agreed is not None and agreed <= min(reported_at, received_at):
         raise Rejection("visit_in_the_past", "A planned repair's visit must come after the "
                         "report.", "计划性维修的预约时间须晚于报修时间。", "preferred_visit_at")
+    if agreed is not None and agreed > received_at + MAX_PLANNED_AHEAD:
+        raise Rejection("visit_too_far", "A planned repair's visit must be within a year.",
+                        "计划性维修的预约时间须在一年之内。", "preferred_visit_at")
     deadlines = service_deadlines(
         policy=policy, calendar=calendar_of(located), priority=priority,
         received_at=min(reported_at, received_at), time_zone=located.time_zone,
@@ -237,11 +247,14 @@ async def raise_to_emergency(*, session: AsyncSession, repair: Repair, command: 
     if repair.priority == "emergency" or not command.emergency:
         return False
     policy = await repository.service_levels(session=session, project=repair.project)
+    # From this call, but never from before the repair itself was received.
+    called = max(min(command.reported_at or received_at, received_at), repair.received_at)
     arrive = service_deadlines(
         policy=policy, calendar=calendar_of(located), priority="emergency",
-        received_at=min(command.reported_at or received_at, received_at),
-        time_zone=repair.time_zone).arrive_by
-    if arrive is not None and arrive.due_at < repair.arrive_by:
+        received_at=called, time_zone=repair.time_zone).arrive_by
+    not_there_yet = repair.status in (Status.REPORTED, Status.UNASSIGNED, Status.OFFERED,
+                                      Status.ACCEPTED)
+    if arrive is not None and not_there_yet and arrive.due_at < repair.arrive_by:
         repair.arrive_by, repair.arrive_rule = arrive.due_at, arrive.rule
     repair.priority, repair.emergency = "emergency", True
     session.add(OutboxEntry(repair_id=repair.id, kind=RAISE_PRIORITY, payload={
@@ -254,6 +267,8 @@ def request_hash(command: ReportRepair, photos: Sequence[str] = ()) -> str:
     """The same report, whatever its key order or spacing, hashes the same; photos (their
     SHA-256, in order) count when there are any."""
     document = command.model_dump(mode="json")
+    if document.get("priority") is None:  # as hashed before the field existed
+        document.pop("priority", None)
     if photos:
         document["photos"] = list(photos)
     canonical = json.dumps(document, sort_keys=True, ensure_ascii=False)

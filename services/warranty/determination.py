@@ -248,8 +248,17 @@ def _span(site: SiteFacts, rule: WarrantyRule, layer: str, start: date) -> _Span
     contract can lengthen a period, never shorten it, whatever unit each is counted in."""
     statutory, source = ((rule.contractor, rule.contractor_source) if layer == "contractor"
                          else (rule.developer, rule.developer_source))
-    ends_on, notes = _end(site, statutory, start)
     term = _contract_term(site, rule, layer)
+    try:
+        ends_on, notes = _end(site, statutory, start)
+    except Rejection as missing:
+        if term is None or not missing.code.endswith("_season_missing"):
+            raise
+        # No season configured to count the statute in: the contract's term stands alone.
+        term_ends_on, term_notes = _end(site, term.period, start)
+        return _Span(term.period, term.clause, term_ends_on, term_notes + (
+            "the statutory period (in heating or cooling periods) could not be counted: no "
+            "season is configured for the project",))
     if term is None:
         return _Span(statutory, source, ends_on, notes)
     term_ends_on, term_notes = _end(site, term.period, start)

@@ -99,6 +99,9 @@ async def test_an_accepted_repair_is_visited_a_month_later_and_counted(
     bad = await api.post(f"/v1/return-visits/{visit['id']}/result",
                          json={**RESULT, "satisfaction": 6, "at": at.isoformat()})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "satisfaction"
+    future = await api.post(f"/v1/return-visits/{visit['id']}/result",
+                            json={**RESULT, "at": "9999-12-31T23:00:00Z", "satisfied": False})
+    assert future.status_code == 422 and future.json()["field"] == "at", future.text
     made = await api.post(f"/v1/return-visits/{visit['id']}/result", json={
         **RESULT, "at": at.isoformat(), "satisfied": False, "satisfaction": 2,
         "shortcomings": "墙角仍潮湿", "defect_found": {"description": "卫生间墙角仍有渗水"}})

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 
 from services.common.contracts import REPAIR_OVERDUE, RepairOverdue
+from services.common.settings import to_asyncpg_dsn
 from tests.integration.conftest import Stack
 from tests.integration.test_report_repair import REPORT, count_rows
 
@@ -123,6 +125,20 @@ async def test_finding_repairs_by_filters_a_page_at_a_time(stack: Stack):
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert (await stack.api.get("/v1/repairs", params={"created_from": future})).json()[
         "repairs"] == []
+
+
+async def test_a_number_stored_in_an_older_form_still_shows(stack: Stack):
+    filed = (await stack.api.post("/v1/repairs", json=REPORT)).json()
+    conn = await asyncpg.connect(to_asyncpg_dsn(stack.database_url))
+    try:  # as an earlier version kept a seven-digit Beijing number
+        await conn.execute("UPDATE intake.repairs SET reporter_phone = '010-1234567' "
+                           "WHERE id = $1", filed["id"])
+    finally:
+        await conn.close()
+    shown = await stack.api.get(f"/v1/repairs/{filed['id']}")
+    assert shown.status_code == 200 and shown.json()["reporter"]["phone"] == "010-1234567"
+    again = await stack.api.post("/v1/repairs", json=REPORT)  # a repeat call folds into it
+    assert again.status_code == 200 and again.json()["duplicate_of"] == filed["id"]
 
 
 async def test_a_landline_is_found_however_it_is_typed(stack: Stack):

@@ -91,6 +91,15 @@ async def test_a_report_filed_with_its_photos_keeps_them_once(stack: Stack):
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
 
 
+async def test_a_report_part_sent_as_a_file_leaves_room_for_nine_photos(stack: Stack):
+    response = await stack.api.post("/v1/repairs", files=[
+        ("report", ("report.json", json.dumps(REPORT).encode(), "application/json")),
+        *[("photos", (f"{i}.jpg", JPEG, "image/jpeg")) for i in range(9)]])
+    assert response.status_code == 201, response.text
+    photos = (await stack.api.get(f"/v1/repairs/{response.json()['id']}/photos")).json()
+    assert len(photos) == 9
+
+
 async def test_a_repeat_call_s_photos_join_the_open_repair(stack: Stack):
     first = (await stack.api.post("/v1/repairs", json=REPORT)).json()
     neighbour = {**REPORT, "channel": "wechat", "description": "楼下顶棚也湿了",

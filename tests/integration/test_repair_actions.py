@@ -274,11 +274,13 @@ async def test_a_repeat_call_that_says_emergency_raises_the_open_repair(stack: S
     assert routine["priority"] == "routine"
     again = await api.post("/v1/repairs", json={
         **REPORT, "emergency": True, "channel": "wechat",
-        "description": "水已经漫到客厅了，楼下也在滴水"})
+        "description": "水已经漫到客厅了，楼下也在滴水",
+        "reported_at": "2025-11-22T09:00:00+08:00"})  # a year typed wrong: not a past deadline
     assert again.status_code == 200, again.text
     raised = again.json()
     assert raised["duplicate_of"] == first and raised["priority"] == "emergency"
     assert raised["deadlines"]["arrive_by"] < routine["deadlines"]["arrive_by"]
+    assert raised["deadlines"]["arrive_by"] > routine["received_at"]
     assert raised["deadlines"]["arrive_rule"].startswith("emergency")
     state = await progress_when(api, first, lambda s: s["priority"] == "emergency")
     assert state["arrive_by"] == raised["deadlines"]["arrive_by"]
@@ -296,6 +298,14 @@ async def test_a_repeat_call_that_says_emergency_raises_the_open_repair(stack: S
     # Said again, nothing moves.
     once_more = await api.post("/v1/repairs", json={**REPORT, "emergency": True})
     assert once_more.json()["deadlines"]["arrive_by"] == raised["deadlines"]["arrive_by"]
+    # The technician already there: an emergency now, with no arrival deadline to move.
+    there = await report(api, unit="1-101")
+    await take_and_arrive(api, there)
+    arrived = await followed(api, there, "arrived")
+    late_call = (await api.post("/v1/repairs", json={
+        **REPORT, "unit": "1-101", "emergency": True})).json()
+    assert late_call["priority"] == "emergency"
+    assert late_call["deadlines"]["arrive_by"] == arrived["deadlines"]["arrive_by"]
 
 
 async def test_a_projects_service_levels_reach_its_new_repairs(stack: Stack):

@@ -225,6 +225,8 @@ async def test_the_center_classifies_urgent_and_planned_work(stack: Stack):
     for change, field in (({"priority": "planned"}, "preferred_visit_at"),
                           ({"priority": "planned", "preferred_visit_at":
                             "2020-01-01T10:00:00+08:00"}, "preferred_visit_at"),
+                          ({"priority": "planned", "preferred_visit_at":
+                            "9999-12-31T20:00:00Z"}, "preferred_visit_at"),
                           ({"priority": "whenever"}, "priority")):
         refused = await stack.api.post("/v1/repairs", json={**REPORT, "unit": "1-1201",
                                                             **change})

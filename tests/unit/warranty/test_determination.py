@@ -237,6 +237,18 @@ def test_a_contract_term_counted_in_other_units_cannot_shorten_the_statute(
     assert any(term.clause in note for note in layer.notes)  # says the contract was shorter
 
 
+def test_without_a_season_the_contract_term_in_years_still_decides():
+    """No heating season configured: the statute (in heating periods) cannot be counted,
+    but a contract term in years can, and is used rather than refusing the decision."""
+    site = replace(SITE, heating_season=None, completion_accepted_on=date(2023, 6, 1),
+                   delivered_on=None, contract_terms=(ContractTerm(
+                       "heating_system", "contractor", Period(Y, 3), "施工合同第九条"),))
+    decision = determine(site, category("HVAC-HEAT"), date(2025, 6, 1))
+    assert decision.contractor.ends_on == date(2026, 6, 1) and decision.covered
+    assert "施工合同第九条" in decision.contractor.rule
+    assert any("could not be counted" in note for note in decision.contractor.notes)
+
+
 def test_the_developer_service_life_runs_from_delivery():
     site = replace(SITE, completion_accepted_on=date(2019, 1, 2), delivered_on=date(2020, 1, 2))
     decision = determine(site, category("STR-CRK"), date(2069, 1, 10))
