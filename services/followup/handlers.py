@@ -469,8 +469,8 @@ class FollowupHandlers:
                            pending=k.pending, failed=k.failed, rate=k.rate, target=k.target,
                            met=k.met) for k in report.kinds],
             failed_visits=list(report.failed_visits),
-            repeated_complaints=[{"unit": c.unit, "subject": c.subject,
-                                  "visit_ids": list(c.visit_ids)}
+            repeated_complaints=[{"building": c.building, "unit": c.unit,
+                                  "subject": c.subject, "visit_ids": list(c.visit_ids)}
                                  for c in report.repeated_complaints],
             corrective_actions=[_action_view(a) for a in stored
                                 if period.start.date() <= a.detected_on < period.end.date()],
@@ -556,7 +556,8 @@ def _record(visit: models.ReturnVisit) -> VisitRecord:
         served_at=visit.served_at, opens_at=visit.opens_at, closes_at=visit.closes_at,
         selected=visit.status != "not_selected", done_at=visit.done_at,
         satisfaction=result.get("satisfaction"), failed=result.get("satisfied") is False,
-        in_unit=visit.in_unit, category=visit.category, subject=visit.subject)
+        in_unit=visit.in_unit, category=visit.category, subject=visit.subject,
+        building=visit.building)
 
 
 def _step(record: models.ReturnVisit | models.Complaint, command: CheckVisit) -> bool:

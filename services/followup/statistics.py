@@ -78,6 +78,7 @@ class VisitRecord:
     in_unit: bool = False  # work inside an owner's unit (涉及业户)
     category: str | None = None
     subject: str | None = None  # what a complaint was about, as a code: equal means same
+    building: str | None = None  # with `unit` "" : a common area of this building
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ class RepeatedComplaint:
     subject: str
     visit_ids: tuple[str, ...]
     owner: FollowupRole = FollowupRole.manager
+    building: str | None = None
 
 
 @dataclass(frozen=True)
@@ -303,11 +305,12 @@ def repeated_complaints(
     time_zone: str,
     as_of: datetime | None = None,
 ) -> tuple[RepeatedComplaint, ...]:
-    """The same subject complained of from the same unit `same_complaint` times or more."""
+    """The same subject complained of from the same place (a unit; for common areas, the
+    building) `same_complaint` times or more."""
     complaints = [v for v in visits if v.kind == VisitKind.complaint and v.subject is not None]
     groups = _repeats(
         complaints,
-        key=lambda v: (v.unit, v.subject),
+        key=lambda v: (v.building, v.unit, v.subject),
         when=lambda v: v.served_at,
         period=period,
         policy=policy,
@@ -315,8 +318,8 @@ def repeated_complaints(
         as_of=as_of,
     )
     return tuple(
-        RepeatedComplaint(unit, subject, tuple(v.id for v in group))
-        for (unit, subject), group in groups
+        RepeatedComplaint(unit, subject, tuple(v.id for v in group), building=building)
+        for (building, unit, subject), group in groups
         if len(group) >= policy.repeats.same_complaint
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -233,6 +234,14 @@ def test_the_same_complaint_twice_goes_to_the_manager():
     assert [(r.unit, r.subject, r.visit_ids, r.owner) for r in found] == [
         ("1-101", "noise", ("v1", "v2"), FollowupRole.manager),
     ]
+
+
+def test_common_area_complaints_repeat_per_building_not_per_project():
+    visits = [replace(complaint(n, "", "lift", f"2026-02-0{n} 10:00"), building=building)
+              for n, building in ((1, "1"), (2, "2"), (3, "2"))]
+    found = repeated_complaints(visits=visits, period=Q1, policy=DEFAULT_POLICY,
+                                time_zone=SHANGHAI)
+    assert [(r.building, r.unit, r.visit_ids) for r in found] == [("2", "", ("v2", "v3"))]
 
 
 def test_a_complaint_older_than_the_look_back_is_not_a_repeat():
