@@ -347,6 +347,10 @@ class RepairProgress(BaseModel):
     repair_id: str
     status: str = Field(examples=["offered", "accepted", "arrived", "quoted", "completed",
                                   "closed"])
+    respond_by: datetime | None = Field(None, description="Taken by a technician (or handed "
+                                                         "to the liable party) by then.")
+    assess_by: datetime | None = Field(None, description="Assessed on site (故障评估) by then, "
+                                                        "once arrived.")
     priority: str | None = Field(None, description="`emergency` or `routine`; a repeat call "
                                                    "that says emergency raises it.")
     technician_id: str | None = Field(description="The technician who accepted the repair.")
@@ -399,6 +403,7 @@ def progress(state: RepairState, time_zone: str) -> RepairProgress:
         pauses=[PauseView(reason=p.reason, started_at=p.started_at.astimezone(zone),
                           ended_at=local(p.ended_at)) for p in state.pauses],
         liable_party_name=state.liable_party_name, priority=state.priority,
+        respond_by=local(state.respond_by), assess_by=local(state.assess_by),
     )
 
 

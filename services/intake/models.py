@@ -61,6 +61,8 @@ class Repair(Base):
     trade: Mapped[str | None] = mapped_column(String(32))  # None: reported before it was kept
     finish_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finish_rule: Mapped[str | None] = mapped_column(Text)
+    respond_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    respond_rule: Mapped[str | None] = mapped_column(Text)
     # Followed from the workflow's events (read_model.py); `last_sequence` is the newest step
     # the status, assignee and overdue flag reflect, so an older event never moves them back.
     technician_id: Mapped[str | None] = mapped_column(String(32))

@@ -113,6 +113,10 @@ class Deadlines(BaseModel):
         None, description="When the work must be done (完工时限), as set at the report; "
                           "None where the project sets no target.")
     finish_rule: str | None = None
+    respond_by: datetime | None = Field(
+        None, description="When a technician must have taken it, or the liable party have "
+                          "been handed it (响应时限); None where the project sets no target.")
+    respond_rule: str | None = None
 
 
 class TimelineEntry(BaseModel):

@@ -105,7 +105,8 @@ async def during_working_hours(env: WorkflowEnvironment) -> None:
 
 async def start_repair(env: WorkflowEnvironment, task_queue: str, *, minutes: int = 20,
                        emergency: bool = False, finish_hours: int | None = None,
-                       policy: LifecyclePolicy | None = None) -> WorkflowHandle:
+                       policy: LifecyclePolicy | None = None,
+                       respond_minutes: int | None = None) -> WorkflowHandle:
     await during_working_hours(env)
     now = await env.get_current_time()
     repair_id = str(uuid.uuid4())
@@ -118,7 +119,9 @@ async def start_repair(env: WorkflowEnvironment, task_queue: str, *, minutes: in
                     arrive_by=now + timedelta(minutes=minutes), trade="waterproofing",
                     emergency=emergency,
                     finish_by=now + timedelta(hours=finish_hours) if finish_hours else None,
-                    policy=policy or LifecyclePolicy()),
+                    policy=policy or LifecyclePolicy(),
+                    respond_by=now + timedelta(minutes=respond_minutes)
+                    if respond_minutes else None),
         id=workflow_id(repair_id), task_queue=task_queue,
     )
     STARTED.append(handle)
@@ -274,6 +277,37 @@ async def test_an_emergency_escalates_every_fifteen_minutes(
     state = await state_of(handle)
     assert [e.role for e in state.escalations] == [
         "duty_leader", "engineering_manager", "property_director"]
+
+
+async def test_an_emergency_is_taken_within_15_minutes_and_assessed_within_30(
+    time_skipping: WorkflowEnvironment, worker: Worker, task_queue: str
+):
+    """004 紧急维修制度 §4: respond within 15 minutes; assess within 30 of arrival."""
+    handle = await start_repair(time_skipping, task_queue, minutes=10, emergency=True,
+                                respond_minutes=15,  # the offer open longer than that
+                                policy=LifecyclePolicy(assess_seconds=30 * 60,
+                                                       offer_seconds=3600))
+    who = (await offered(time_skipping, handle)).offered_to or ""
+    await time_skipping.sleep(timedelta(minutes=16))  # nobody has taken it
+    state = await state_of(handle)
+    breaches = [s.detail.split()[0] for s in state.timeline if s.kind == "overdue"]
+    assert breaches == ["arrive_by", "respond_by"]
+    assert ("respond_by", "duty_leader") in [(e.deadline, e.role) for e in state.escalations]
+    await handle.execute_update(RepairWorkflow.accept, Accept(who))
+    arrived = await handle.execute_update(
+        RepairWorkflow.arrive, Arrival(who, await time_skipping.get_current_time()))
+    assert arrived.assess_by == arrived.arrived_at + timedelta(minutes=30)
+    await time_skipping.sleep(timedelta(minutes=31))  # arrived, not assessed
+    state = await state_of(handle)
+    assert [s.detail.split()[0] for s in state.timeline if s.kind == "overdue"][-1] == \
+        "assess_by"
+    # Assessed late: its chain stops; the record stays.
+    await handle.execute_update(RepairWorkflow.diagnose, Diagnosis(
+        who, "construction_defect", "更换爆裂水管"))
+    told = len(state.escalations)
+    await time_skipping.sleep(timedelta(hours=2))
+    assert not [e for e in (await state_of(handle)).escalations[told:]
+                if e.deadline == "assess_by"]
 
 
 async def test_rework_twice_then_accepted(

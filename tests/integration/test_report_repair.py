@@ -92,6 +92,9 @@ async def test_tickets_count_per_project_and_emergencies_are_recognised(stack: S
     assert emergency["common_area"] == "LOBBY" and emergency["unit"] is None
     assert second["priority"] == "emergency"  # the caller said so
     assert "10 minutes" in second["deadlines"]["arrive_rule"]
+    # Taken within 15 minutes of receipt (004 紧急维修制度 §4.2).
+    responded = datetime.fromisoformat(second["deadlines"]["respond_by"])
+    assert responded - datetime.fromisoformat(second["received_at"]) == timedelta(minutes=15)
 
 
 @pytest.mark.parametrize(

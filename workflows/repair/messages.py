@@ -55,6 +55,9 @@ class LifecyclePolicy:
     director_limit_fen: int = 50_000  # waivers under 500 yuan: the property director
     delegate_attend_seconds: int = 86400  # the liable party attends within 24 h (002 篇5)
     delegate_attend_seconds_emergency: int = 0  # at once (Order 80 Art. 9)
+    # Assess on site within this long of arrival (emergency: 30 min, 004 紧急维修制度 §4.3);
+    # None: no target (a routine repair, or a policy from before the target was watched).
+    assess_seconds: int | None = None
     # The project's business calendar, to tell a new visit within working hours from one
     # outside them: its hours ("HH:MM") and its own days off and working days (ISO dates).
     working_hours: list[str] = field(default_factory=lambda: ["08:00", "17:30"])
@@ -152,6 +155,9 @@ class RepairInput:
     finish_by: datetime | None = None
     policy: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     guarantee: Guarantee | None = None
+    # Respond (a technician takes it, or it is handed to the liable party) by then (004
+    # 紧急维修制度 §4.2: 15 minutes); None for reports from before it was watched.
+    respond_by: datetime | None = None
 
 
 @dataclass
@@ -305,6 +311,8 @@ class RepairState:
     delegation_id: str | None = None  # the DelegationWorkflow of the liable party, if any
     liable_party_name: str | None = None
     priority: str | None = None
+    respond_by: datetime | None = None
+    assess_by: datetime | None = None
 
 
 @dataclass

@@ -137,6 +137,10 @@ class RepairWorkflow:
                    f"arrive by {repair.arrive_by.isoformat()}")
         self._watch("finish_by", lambda: self._finish_by,
                     lambda: self._completion is not None or self._finished())
+        if repair.respond_by is not None:  # reported before responses were watched: none
+            self._watch("respond_by", lambda: repair.respond_by, lambda: (
+                self._technician_id is not None or self._delegation_id is not None
+                or self._finished()))
         await self._decide_warranty()
         while not self._finished():
             if self._hand_over:
@@ -145,6 +149,10 @@ class RepairWorkflow:
             else:
                 self._watch("arrive_by", lambda: self._arrive_by,
                             lambda: self._arrival is not None or self._finished())
+                if repair.policy.assess_seconds is not None:
+                    self._watch("assess_by", self._assess_by, lambda: (
+                        self._diagnosis is not None or self._completion is not None
+                        or self._finished()))
                 await self._dispatch()
             await workflow.wait_condition(
                 lambda: self._acceptance is not None or self._finished() or self._hand_over)
@@ -278,6 +286,14 @@ class RepairWorkflow:
                        "property's own team does, dispatched again")
         return False
 
+    def _assess_by(self) -> datetime | None:
+        """Assess on site (故障评估) within the policy's span of arrival, once arrived."""
+        assert self._repair is not None
+        seconds = self._repair.policy.assess_seconds
+        if self._arrival is None or seconds is None:
+            return None
+        return self._arrival.arrived_at + timedelta(seconds=seconds)
+
     async def _visit_due(self) -> datetime:
         """A new visit's arrival deadline (a rework, a repair taken back from the liable
         party): the emergency span, else the span within or outside working hours on the
@@ -366,8 +382,9 @@ class RepairWorkflow:
         if workflow.patched(REWORK_ARRIVAL_AFRESH):
             # The new visit's arrival is a deadline of its own: a breach is recorded and
             # goes up the chain from its first role again (the overdue flag stays set).
-            self._noticed.discard("arrive_by")
-            self._levels.pop("arrive_by", None)
+            for deadline in ("arrive_by", "assess_by"):
+                self._noticed.discard(deadline)
+                self._levels.pop(deadline, None)
         self._arrival = self._diagnosis = self._completion = self._acceptance = None
         if self._delegation_id is not None and not self._own_work:
             self._hand_over = True  # the liable party's work: it comes back to redo it
@@ -829,6 +846,7 @@ class RepairWorkflow:
             escalations=list(self._escalations), pauses=list(self._pauses),
             timeline=list(self._timeline), delegation_id=self._delegation_id,
             liable_party_name=self._liable_party_name, priority=self._repair.priority,
+            respond_by=self._repair.respond_by, assess_by=self._assess_by(),
         )
 
     def _set_status(self, status: str) -> None:

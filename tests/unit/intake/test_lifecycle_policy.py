@@ -11,7 +11,9 @@ from workflows.repair.messages import LifecyclePolicy
 
 def test_the_default_policy_is_the_workflows_default():
     assert lifecycle_policy(DEFAULT_POLICY) == LifecyclePolicy()
-    assert lifecycle_policy(DEFAULT_POLICY, priority="emergency") == LifecyclePolicy()
+    # An emergency is also assessed on site within 30 minutes of arrival (004 §4.3).
+    assert lifecycle_policy(DEFAULT_POLICY, priority="emergency") == LifecyclePolicy(
+        assess_seconds=1800)
 
 
 def test_a_projects_settings_become_seconds():
