@@ -11,8 +11,9 @@ and plan.py.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Bounds keep a typo (closes_months: 120) from becoming a window nobody will ever see.
 MAX_MONTHS = 24
@@ -41,6 +42,16 @@ class FollowupRole(StrEnum):
     company_leader = "company_leader"  # 公司领导
     technical_department = "technical_department"  # 技术部
     developer = "developer"  # 开发商 / 项目公司工程部
+
+
+def _each_once(chain: tuple[FollowupRole, ...]) -> tuple[FollowupRole, ...]:
+    if len(set(chain)) != len(chain):
+        raise ValueError("each role appears once in the chain")
+    return chain
+
+
+# Who is told, in order, when a deadline passes; each role once.
+Chain = Annotated[tuple[FollowupRole, ...], AfterValidator(_each_once)]
 
 
 class RevisitMethod(StrEnum):
@@ -105,17 +116,10 @@ class LateVisit(Document):
 
     remind_before_days: int = Field(1, ge=1, le=31)
     # The supervisor arranges the visits (4.3); the manager hears if it stays undone.
-    chain: tuple[FollowupRole, ...] = Field(
+    chain: Chain = Field(
         (FollowupRole.center_supervisor, FollowupRole.manager), min_length=1
     )
     interval_days: int = Field(1, ge=1, le=31)
-
-    @field_validator("chain")
-    @classmethod
-    def _each_once(cls, chain: tuple[FollowupRole, ...]) -> tuple[FollowupRole, ...]:
-        if len(set(chain)) != len(chain):
-            raise ValueError("each role appears once in the chain")
-        return chain
 
 
 class ComplaintResponse(Document):
@@ -126,17 +130,10 @@ class ComplaintResponse(Document):
 
     respond_hours: int = Field(24, ge=1, le=MAX_DAYS * 24)
     remind_before_hours: int = Field(4, ge=0, le=MAX_DAYS * 24)
-    chain: tuple[FollowupRole, ...] = Field(
+    chain: Chain = Field(
         (FollowupRole.property_director, FollowupRole.company_leader), min_length=1
     )
     interval_hours: int = Field(24, ge=1, le=MAX_DAYS * 24)
-
-    @field_validator("chain")
-    @classmethod
-    def _each_once(cls, chain: tuple[FollowupRole, ...]) -> tuple[FollowupRole, ...]:
-        if len(set(chain)) != len(chain):
-            raise ValueError("each role appears once in the chain")
-        return chain
 
 
 class Repeats(Document):
