@@ -163,9 +163,10 @@ class UrgentTargets(PriorityTargets):
 
 
 class RoutineTargets(PriorityTargets):
-    """日常: an ordinary repair."""
+    """日常: an ordinary repair; its response is the arrival itself (003 §5.2 sets only
+    that), so it has no response target of its own."""
 
-    respond: Target | None = Target(minutes=15)
+    respond: Target | None = None
     arrive: Target | None = Target(minutes=20, outside_hours_minutes=60)
     assess: Target | None = None
     finish: Target | None = Target(working_days=3)

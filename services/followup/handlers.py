@@ -386,6 +386,9 @@ class FollowupHandlers:
             if complaint.handled_at is not None:
                 raise Rejection("already_handled", "This complaint is handled already.",
                                 "该投诉已处理完毕。", "complaint_id", 409)
+            if command.at < complaint.opened_at:
+                raise Rejection("before_opened", "A complaint cannot be handled before it was "
+                                "opened.", "投诉处理时间不能早于投诉时间。", "at")
             complaint.handled_at, complaint.handled_by = command.at, command.by
             complaint.outcome = command.outcome
             zone = await self._zone(complaint.project)

@@ -310,7 +310,8 @@ def repeated_complaints(
     complaints = [v for v in visits if v.kind == VisitKind.complaint and v.subject is not None]
     groups = _repeats(
         complaints,
-        key=lambda v: (v.building, v.unit, v.subject),
+        # A unit is a place of its own; a common area is its building's.
+        key=lambda v: (None if v.unit else v.building, v.unit, v.subject),
         when=lambda v: v.served_at,
         period=period,
         policy=policy,

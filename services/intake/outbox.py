@@ -122,7 +122,8 @@ class OutboxRelay:
     async def _raise_priority(self, repair: Repair, payload: dict) -> None:
         handle = self.temporal.get_workflow_handle(repair.workflow_id)
         raised = RaisePriority(arrive_by=datetime.fromisoformat(payload["arrive_by"]),
-                               by=payload["by"], reason=payload["reason"])
+                               by=payload["by"], reason=payload["reason"],
+                               assess_seconds=payload.get("assess_seconds"))
         try:
             await handle.execute_update(RepairWorkflow.raise_to_emergency, raised,
                                         rpc_timeout=timedelta(seconds=10))

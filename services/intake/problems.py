@@ -36,7 +36,7 @@ _ZH = {
     "dict_type": "应为对象",
     "value_error": "取值不正确",
     "invalid_phone": "不是有效的大陆手机或固定电话号码",
-    "too_far_ahead": "时间超出当前一年以上，请检查",
+    "implausible_time": "时间须在2000年至一年后之间，请检查",
 }
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
-from typing import Literal
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from services.common.contracts import Channel, Priority
@@ -56,6 +56,21 @@ def normalise_phone(value: str) -> str:
     return f"{area}-{number}" + (f"-{extension}" if extension else "")
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def plausible(moment: datetime) -> datetime:
+    """A moment from 2000 to a year from now: anything else is a typo (and would overflow
+    the date arithmetic of deadlines and of the database)."""
+    if not EARLIEST <= moment <= datetime.now(UTC) + timedelta(days=366):
+        raise PydanticCustomError("implausible_time",
+                                  "must be from 2000 to a year from now: a typo?")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(plausible)]
+
+
 class Reporter(BaseModel):
     """Who called (报修人): the owner, a tenant or staff."""
 
@@ -92,10 +107,10 @@ class ReportRepair(BaseModel):
     category: str = Field(min_length=1, max_length=32,
                           description="A defect category code, e.g. `LK-WET` (厨卫地面渗漏).")
     description: str = Field(min_length=1, max_length=4000)
-    reported_at: AwareDatetime | None = Field(
+    reported_at: Moment | None = Field(
         None, description="When the owner called; defaults to the moment of receipt."
     )
-    preferred_visit_at: AwareDatetime | None = Field(
+    preferred_visit_at: Moment | None = Field(
         None, description="When the owner would like the visit, with its offset.")
     emergency: bool = Field(False, description="The caller says it is an emergency (紧急); "
                                                "some categories always are.")

@@ -160,6 +160,12 @@ def months_after(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _span_seconds(target: Target | None) -> int | None:
+    """A target's span in seconds (0: at once); None without one, or in working days."""
+    span = target.span() if target is not None else None
+    return None if span is None else int(span.total_seconds())
+
+
 def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine",
                      calendar: WorkCalendar = STATUTORY) -> LifecyclePolicy:
     """What the workflow needs of a project's service levels, in seconds. The arrival spans
@@ -193,7 +199,7 @@ def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine",
                                         default.delegate_attend_seconds),
         delegate_attend_seconds_emergency=seconds(policy.delegation.attend_emergency,
                                                   default.delegate_attend_seconds_emergency),
-        assess_seconds=seconds(policy.targets.of(priority).assess, 0) or None,
+        assess_seconds=_span_seconds(policy.targets.of(priority).assess),
         working_hours=[f"{policy.working_hours.start:%H:%M}",
                        f"{policy.working_hours.end:%H:%M}"],
         extra_days_off=sorted(d.isoformat() for d in calendar.extra_days_off),
@@ -250,8 +256,11 @@ async def raise_to_emergency(*, session: AsyncSession, repair: Repair, command: 
     if repair.priority == "emergency" or not command.emergency:
         return False
     policy = await repository.service_levels(session=session, project=repair.project)
-    # From this call, but never from before the repair itself was received.
-    called = max(min(command.reported_at or received_at, received_at), repair.received_at)
+    # From the call: its reported time if it falls between the repair's receipt and now
+    # (a mistyped one does not make a deadline already past), else its receipt.
+    reported = command.reported_at
+    called = reported if reported and repair.received_at <= reported <= received_at \
+        else received_at
     arrive = service_deadlines(
         policy=policy, calendar=calendar_of(located), priority="emergency",
         received_at=called, time_zone=repair.time_zone).arrive_by
@@ -262,7 +271,8 @@ async def raise_to_emergency(*, session: AsyncSession, repair: Repair, command: 
     repair.priority, repair.emergency = "emergency", True
     session.add(OutboxEntry(repair_id=repair.id, kind=RAISE_PRIORITY, payload={
         "arrive_by": repair.arrive_by.isoformat(), "by": command.reporter.name,
-        "reason": command.description[:200]}))
+        "reason": command.description[:200],
+        "assess_seconds": _span_seconds(policy.targets.emergency.assess)}))
     return True
 
 

@@ -252,13 +252,17 @@ def _span(site: SiteFacts, rule: WarrantyRule, layer: str, start: date) -> _Span
     try:
         ends_on, notes = _end(site, statutory, start)
     except Rejection as missing:
-        if term is None or not missing.code.endswith("_season_missing"):
+        # No season configured to count the statute in: a contract term stands alone only
+        # if it outlasts any N seasons (they end within N + 1 years); else still refused.
+        longest = (statutory.count + 1) * 12
+        term_months = term.period.months() if term is not None else None
+        if (term is None or not missing.code.endswith("_season_missing")
+                or term_months is None or term_months < longest):
             raise
-        # No season configured to count the statute in: the contract's term stands alone.
         term_ends_on, term_notes = _end(site, term.period, start)
         return _Span(term.period, term.clause, term_ends_on, term_notes + (
             "the statutory period (in heating or cooling periods) could not be counted: no "
-            "season is configured for the project",))
+            "season is configured for the project; the contract's term outlasts it anyway",))
     if term is None:
         return _Span(statutory, source, ends_on, notes)
     term_ends_on, term_notes = _end(site, term.period, start)

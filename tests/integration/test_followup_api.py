@@ -119,6 +119,9 @@ async def test_an_accepted_repair_is_visited_a_month_later_and_counted(
     assert [c["id"] for c in waiting["complaints"]] == [f"visit-{visit['id']}"]
     one = (await api.get(f"/v1/complaints/visit-{visit['id']}")).json()
     assert one["handled_at"] is None and one["respond_by"]
+    early = await api.post(f"/v1/complaints/visit-{visit['id']}/handled", json={
+        "by": "经理 孙强", "outcome": "返修并致歉", "at": (at - timedelta(days=1)).isoformat()})
+    assert early.status_code == 422 and early.json()["field"] == "at", early.text
     handled = await api.post(f"/v1/complaints/visit-{visit['id']}/handled", json={
         "by": "经理 孙强", "outcome": "返修并致歉",
         "at": (at + timedelta(hours=20)).isoformat()})

@@ -293,6 +293,12 @@ async def test_a_repeat_call_that_says_emergency_raises_the_open_repair(stack: S
         assert time.monotonic() < deadline, timeline
         await asyncio.sleep(0.2)
     assert step["by"] == "王芳"
+    # An emergency now: assessed on site within 30 minutes of the arrival (004 §4.3).
+    who = await offered(api, first)
+    await act(api, first, "accept", technician_id=who)
+    arrived = await act(api, first, "arrive", technician_id=who)
+    assert datetime.fromisoformat(arrived["assess_by"]) == datetime.fromisoformat(
+        arrived["arrived_at"]) + timedelta(minutes=30)
     described = await stack.temporal.get_workflow_handle(f"repair-{first}").describe()
     assert described.typed_search_attributes.get(sa.PRIORITY) == "emergency"
     # Said again, nothing moves.

@@ -168,6 +168,7 @@ class RaisePriority:
     arrive_by: datetime
     by: str
     reason: str
+    assess_seconds: int | None = None  # the emergency's assessment span, if it has one
 
 
 @dataclass

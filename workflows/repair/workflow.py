@@ -101,6 +101,8 @@ class RepairWorkflow:
         self._deciding = False  # a warranty decision is being made again (after diagnosis)
         self._levels: dict[str, int] = {}  # the escalation level each deadline reached
         self._noticed: set[str] = set()  # deadlines whose breach this visit has recorded
+        self._assessed = False  # diagnosed since the latest arrival
+        self._assessing = False  # an assess_by watcher is running
         self._arrival: Arrival | None = None
         self._diagnosis: Diagnosis | None = None
         self._completion: Completion | None = None
@@ -150,9 +152,7 @@ class RepairWorkflow:
                 self._watch("arrive_by", lambda: self._arrive_by,
                             lambda: self._arrival is not None or self._finished())
                 if repair.policy.assess_seconds is not None:
-                    self._watch("assess_by", self._assess_by, lambda: (
-                        self._diagnosis is not None or self._completion is not None
-                        or self._finished()))
+                    self._watch_assessment()
                 await self._dispatch()
             await workflow.wait_condition(
                 lambda: self._acceptance is not None or self._finished() or self._hand_over)
@@ -285,6 +285,21 @@ class RepairWorkflow:
             self._step("delegation_withdrawn", None, f"{name} will not repair it: the "
                        "property's own team does, dispatched again")
         return False
+
+    def _watch_assessment(self) -> None:
+        """One watcher at a time (a raise to emergency may start one before the loop)."""
+        if self._assessing:
+            return
+        self._assessing = True
+
+        async def watch() -> None:
+            try:
+                await self._watch_deadline("assess_by", self._assess_by, lambda: (
+                    self._assessed or self._completion is not None or self._finished()))
+            finally:
+                self._assessing = False
+
+        asyncio.create_task(watch())
 
     def _assess_by(self) -> datetime | None:
         """Assess on site (故障评估) within the policy's span of arrival, once arrived."""
@@ -519,6 +534,7 @@ class RepairWorkflow:
     @workflow.update
     def arrive(self, arrival: Arrival) -> RepairState:
         self._arrival = arrival
+        self._assessed = False  # this visit's assessment is still to come
         self._set_status(Status.ARRIVED)
         self._step("arrived", arrival.technician_id, "on site",
                    technician_id=arrival.technician_id)
@@ -539,6 +555,7 @@ class RepairWorkflow:
     async def diagnose(self, diagnosis: Diagnosis) -> RepairState:
         previous = self._diagnosis.cause if self._diagnosis else "unknown"
         self._diagnosis = diagnosis
+        self._assessed = True
         self._set_status(Status.DIAGNOSED)
         self._step("diagnosed", diagnosis.technician_id,
                    f"cause {diagnosis.cause}; plan: {diagnosis.plan}",
@@ -756,6 +773,10 @@ class RepairWorkflow:
             return self.state()  # raised already (a resent call changes nothing)
         repair.emergency, repair.priority = True, "emergency"
         workflow.upsert_search_attributes([sa.PRIORITY.value_set("emergency")])
+        if repair.policy.assess_seconds is None and raised.assess_seconds is not None:
+            repair.policy.assess_seconds = raised.assess_seconds  # an emergency's assessment
+            if self._completion is None:
+                self._watch_assessment()
         if self._arrival is None and (self._arrive_by is None
                                       or raised.arrive_by < self._arrive_by):
             self._arrive_by = raised.arrive_by

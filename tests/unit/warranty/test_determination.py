@@ -247,6 +247,12 @@ def test_without_a_season_the_contract_term_in_years_still_decides():
     assert decision.contractor.ends_on == date(2026, 6, 1) and decision.covered
     assert "施工合同第九条" in decision.contractor.rule
     assert any("could not be counted" in note for note in decision.contractor.notes)
+    # A term that might be shorter than two heating periods proves nothing: still refused.
+    short = replace(site, contract_terms=(ContractTerm(
+        "heating_system", "contractor", Period(Y, 1), "施工合同第九条"),))
+    with pytest.raises(Rejection) as refused:
+        determine(short, category("HVAC-HEAT"), date(2024, 9, 1))
+    assert refused.value.code == "heating_season_missing"
 
 
 def test_the_developer_service_life_runs_from_delivery():

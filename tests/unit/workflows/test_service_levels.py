@@ -105,7 +105,7 @@ def test_a_report_just_before_hours_gets_a_later_deadline_than_one_at_eight():
 
 def test_an_agreed_visit_replaces_the_arrival_target_and_starts_the_finish_clock():
     result = deadlines("routine", "2026-11-23 10:00", agreed_visit_at="2026-11-25 14:00")
-    assert result.respond_by.due_at == at("2026-11-23 10:15")
+    assert result.respond_by is None  # a routine repair's response is its arrival
     assert result.arrive_by.due_at == at("2026-11-25 14:00")
     assert "agreed with the owner" in result.arrive_by.rule
     assert result.finish_by.due_at == at("2026-11-30 17:30")  # Thu, Fri, Mon after the visit
