@@ -32,6 +32,9 @@ Reply = TypeVar("Reply", bound=BaseModel)
 DUPLICATE_WINDOW_SECONDS = 24 * 3600
 
 
+NO_RESPONDERS_PAUSES = (0.05, 0.2, None)  # two short retries, then the refusal stands
+
+
 class Bus:
     """A connected NATS client with the deployment's subject prefix."""
 
@@ -93,8 +96,18 @@ class Bus:
     ) -> Reply:
         """Request/reply with a `nats.micro` service; its refusals come back as `Rejection`."""
         full = self.subject(subject)
+        payload = command.model_dump_json().encode()
         try:
-            msg = await self.nc.request(full, command.model_dump_json().encode(), timeout=timeout)
+            for pause in NO_RESPONDERS_PAUSES:
+                try:
+                    msg = await self.nc.request(full, payload, timeout=timeout)
+                    break
+                except NoRespondersError:
+                    if pause is None:
+                        raise
+                    # A service restarting, or one whose subscriptions the server is still
+                    # taking in: "nobody listens" can last a moment.
+                    await asyncio.sleep(pause)
         except NoRespondersError as exc:
             raise ServiceUnavailable(full, "no service is listening") from exc
         except TimeoutError as exc:
