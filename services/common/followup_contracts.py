@@ -281,6 +281,21 @@ class ComplaintResponsesRow(Message):
     late_ids: list[str]
 
 
+class RevisitFindingsRow(Message):
+    """The repairs found by the quarter's revisits (by the revisit's day) against their due
+    day (发现问题15日内解决): found = solved + solved_late + overdue + open."""
+
+    found: int = 0
+    solved: int = Field(0, description="Completed on or before due_on.")
+    solved_late: int = 0
+    overdue: int = Field(0, description="Not completed, and past due_on.")
+    open: int = Field(0, description="Not completed, due_on not passed yet.")
+    solved_ids: list[str] = Field(default_factory=list)
+    solved_late_ids: list[str] = Field(default_factory=list)
+    overdue_ids: list[str] = Field(default_factory=list)
+    open_ids: list[str] = Field(default_factory=list)
+
+
 class DeveloperFlagView(Message):
     project: str
     building: str | None
@@ -310,7 +325,11 @@ class Statistics(Message):
         "complaint_responses": {
             "opened": 3, "handled": 3, "on_time": 2, "late_handled": 1, "overdue": 0,
             "pending": 0, "late": 1,
-            "late_ids": ["visit-repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"]}}]})
+            "late_ids": ["visit-repair-5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"]},
+        "revisit_findings": {
+            "found": 2, "solved": 1, "solved_late": 0, "overdue": 1, "open": 0,
+            "solved_ids": ["5f0c9a52-3d1e-4b8a-9c3f-2a7e6d1b4c08"], "solved_late_ids": [],
+            "overdue_ids": ["7a1d2e4f-9b3c-4d5e-8f6a-1b2c3d4e5f60"], "open_ids": []}}]})
     project: str
     year: int
     quarter: int
@@ -325,12 +344,14 @@ class Statistics(Message):
     corrective_actions: list[CorrectiveActionView]
     developer_flags: list[DeveloperFlagView]
     complaint_responses: ComplaintResponsesRow
+    revisit_findings: RevisitFindingsRow = Field(default_factory=RevisitFindingsRow)
 
 
 # --- planned quality revisits, certificates, retention ------------------------------------
 
 RevisitKind = Literal["half_yearly", "quarterly", "seasonal", "expiry_notice"]
 RevisitStatus = Literal["planned", "done"]
+FindingState = Literal["open", "solved", "solved_late", "overdue"]
 RepairId = Annotated[str, Field(min_length=1, max_length=36)]
 
 
@@ -348,10 +369,20 @@ REVISIT_EXAMPLE = {
     "due_on": "2027-11-18", "building": "1", "scope": "roof_leakage: every owner",
     "method": "letter", "reason": "屋面防水保修期将于2027-12-18届满，请业主及时报修",
     "status": "planned", "result": None, "done_at": None, "done_by": None,
-    "found_repair_ids": []}
+    "found_repair_ids": [], "findings": []}
 CERTIFICATE_EXAMPLE = {
     "project": "SH-LJ", "building": "1", "unit": "1-1201", "delivered_on": "2024-01-06",
     "due_on": "2024-02-06", "issued_on": None, "issued_by": None, "overdue": True}
+
+
+class RevisitFinding(Message):
+    """A repair a revisit found, to be solved (its work completed) by `due_on`."""
+
+    repair_id: str
+    due_on: date = Field(description="The revisit's day plus the policy's findings_days "
+                                     "(发现问题15日内解决).")
+    solved_at: datetime | None = Field(None, description="Its work's latest completion.")
+    state: FindingState
 
 
 class Revisit(Message):
@@ -373,6 +404,8 @@ class Revisit(Message):
     done_at: datetime | None = None
     done_by: str | None = None
     found_repair_ids: list[str] = Field(default_factory=list)
+    findings: list[RevisitFinding] = Field(default_factory=list, description=(
+        "Each found repair against its due day, as of now."))
 
 
 class RevisitPlan(Message):

@@ -221,6 +221,8 @@ class PlannedRevisits(Document):
     quarterly: Quarterly = Quarterly()
     seasonal: Seasonal = Seasonal()
     expiry_notice: ExpiryNotice = ExpiryNotice()
+    # A problem a revisit finds is solved within this many days (发现问题15日内解决).
+    findings_days: int = Field(15, ge=1, le=MAX_DAYS)
 
 
 class FollowupPolicy(Document):
@@ -284,11 +286,12 @@ SOURCES: dict[str, str] = {
     "repeats.building_units": OUR_DEFAULT,
     "repeats.project_units": OUR_DEFAULT,
     "repeats.unsatisfied_at_most": OUR_DEFAULT,
-    "repeats.corrective_days": "002 篇5 (问题15日内解决)",
+    "repeats.corrective_days": "ours, after 002 篇5's 15 days for revisit findings",
     "retention.archive_by_day": "002 篇1 §4.8",
     "retention.years": "002 篇1 §4.8",
     "planned.half_yearly": "000 §3 (保修外每半年), 002 篇3 §二.2(4), 002 篇4 §1",
     "planned.quarterly": "002 篇5 (保修期内每三个月)",
     "planned.seasonal": "002 篇3 §二.1(1); the month: our default",
     "planned.expiry_notice": "002 篇3 §二.1(3); 30 days: our default",
+    "planned.findings_days": "002 篇5 (发现问题15日内解决)",
 }

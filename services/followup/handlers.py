@@ -62,6 +62,7 @@ from services.common.followup_policy import (
 )
 from services.common.registry_contracts import GetProject, ProjectIn
 from services.followup import models, repository
+from services.followup.revisit_rules import count_findings, finding
 from services.followup.statistics import (
     ComplaintRecord,
     RepairRecord,
@@ -429,7 +430,8 @@ class FollowupHandlers:
 
     async def statistics(self, command: GetStatistics) -> Statistics:
         """The quarter's visits against target, failed visits, repeated complaints and
-        repairs (corrective actions), and categories repeating across a building."""
+        repairs (corrective actions), categories repeating across a building, and the
+        repairs its revisits found against their due day."""
         if not _owns(command.project, command.within):
             raise _out_of_scope()
         zone = await self._zone(command.project)
@@ -448,6 +450,11 @@ class FollowupHandlers:
                 until=period.end)
             stored = await repository.corrective_actions_of(session=session,
                                                             project=command.project)
+            revisits = await repository.revisits_done(
+                session=session, project=command.project, since=period.start,
+                until=period.end)
+            solved = await repository.completions(
+                session=session, repair_ids=[i for r in revisits for i in r.found_repair_ids])
         # As of now: visits made after the quarter still count for its jobs. A record
         # carrying a later moment than this clock (a result given with its own `at`) is a
         # fact already, so the count is as of just after the latest of them.
@@ -464,6 +471,14 @@ class FollowupHandlers:
                         for c in complaints],
             period=period, policy=policy, time_zone=zone, as_of=as_of)
         answers = report.complaint_responses
+        # The findings of the quarter's revisits (by the revisit's day), as of the latest
+        # moment on record when later than `as_of`.
+        found_as_of = max([as_of, *(r.done_at for r in revisits if r.done_at),
+                           *(at for at in solved.values() if at)])
+        findings = count_findings(
+            finding(i, found_at=r.done_at, solved_at=solved.get(i), as_of=found_as_of,
+                    days=policy.planned.findings_days, time_zone=zone)
+            for r in revisits if r.done_at for i in r.found_repair_ids)
         return Statistics(
             project=command.project, year=command.year, quarter=command.quarter,
             starts=period.start, ends=period.end,
@@ -484,7 +499,8 @@ class FollowupHandlers:
             complaint_responses=ComplaintResponsesRow(
                 opened=answers.opened, handled=answers.handled, on_time=answers.on_time,
                 late_handled=answers.late_handled, overdue=answers.overdue,
-                pending=answers.pending, late=answers.late, late_ids=list(answers.late_ids)))
+                pending=answers.pending, late=answers.late, late_ids=list(answers.late_ids)),
+            revisit_findings=findings)
 
     async def put_policy(self, command: PutPolicy) -> PolicyView:
         """Replace a project's follow-up policy; jobs decided from now on follow it."""

@@ -245,6 +245,24 @@ async def get_revisit(*, session: AsyncSession, revisit_id: int, lock: bool = Fa
     return (await session.scalars(query)).one_or_none()
 
 
+async def revisits_done(*, session: AsyncSession, project: str, since: datetime,
+                        until: datetime) -> list[Revisit]:
+    """Revisits made in [since, until), archived or not: a period's findings."""
+    return list((await session.scalars(select(Revisit).where(
+        Revisit.project == project, Revisit.done_at >= since,
+        Revisit.done_at < until))).all())
+
+
+async def completions(*, session: AsyncSession, repair_ids: list[str]
+                      ) -> dict[str, datetime | None]:
+    """Each known repair's latest completion (None: not completed yet)."""
+    if not repair_ids:
+        return {}
+    rows = await session.execute(select(FollowedRepair.repair_id, FollowedRepair.completed_at)
+                                 .where(FollowedRepair.repair_id.in_(repair_ids)))
+    return {repair_id: completed_at for repair_id, completed_at in rows}
+
+
 async def track_certificates(*, session: AsyncSession, certificates: list[dict]) -> None:
     """Track delivered units' certificates; a unit whose delivery or due day changed
     (the building's completion became known) before its certificate was issued gets the

@@ -7,7 +7,9 @@
   unknown project is refused before anything is saved. Planning again adds only revisits
   not stored yet; stored ones (planned or done) are never removed or changed by it, so a
   plan that changed with the policy keeps the old items, listed, for a person to judge.
-- A revisit's result is recorded once (409 `already_recorded` after).
+- A revisit's result is recorded once (409 `already_recorded` after). Each repair it found
+  is shown with its due day and state (revisit_rules.finding), as of now or the latest
+  moment on record when later (the time-skipping tests run ahead of the clock).
 - Certificates are tracked for every unit the registry shows delivered; the rows are
   brought up to date from the registry whenever a year is planned, a certificate is
   issued or the missing ones are listed.
@@ -39,6 +41,7 @@ from services.common.followup_contracts import (
     PlanRevisits,
     RecordRevisit,
     Revisit,
+    RevisitFinding,
     RevisitPlan,
     Revisits,
 )
@@ -46,7 +49,13 @@ from services.common.registry_contracts import GetWarrantyExpiries, WarrantyExpi
 from services.followup import models, repository
 from services.followup.handlers import _out_of_scope, _owns, _policy
 from services.followup.plan import annual_plan
-from services.followup.revisit_rules import certificate_due_on, project_facts, retention_cutoff
+from services.followup.revisit_rules import (
+    Finding,
+    certificate_due_on,
+    finding,
+    project_facts,
+    retention_cutoff,
+)
 
 ZoneOf = Callable[[str], Awaitable[str]]  # a project's time zone; refuses an unknown project
 
@@ -76,9 +85,9 @@ class RevisitHandlers:
                                                   project=command.project, year=command.year)
             missing = await repository.missing_certificates(session=session,
                                                             project=command.project)
+            views = await self._views(session, rows)
         return RevisitPlan(project=command.project, year=command.year,
-                           time_zone=registry.time_zone, added=added,
-                           revisits=[revisit_view(r) for r in rows],
+                           time_zone=registry.time_zone, added=added, revisits=views,
                            certificates_missing=len(missing))
 
     async def list_revisits(self, command: ListRevisits) -> Revisits:
@@ -90,7 +99,7 @@ class RevisitHandlers:
                 session=session, within=command.within, project=command.project,
                 year=command.year, status=command.status, due_before=command.due_before,
                 limit=command.limit)
-        return Revisits(revisits=[revisit_view(r) for r in rows])
+            return Revisits(revisits=await self._views(session, rows))
 
     async def record_revisit(self, command: RecordRevisit) -> Revisit:
         """A revisit's result, the person who made it and the repairs it found; once."""
@@ -106,7 +115,9 @@ class RevisitHandlers:
             revisit.status, revisit.result = "done", command.result
             revisit.done_at, revisit.done_by = command.at, command.by
             revisit.found_repair_ids = list(dict.fromkeys(command.found_repair_ids))
-            return revisit_view(revisit)
+        async with self.sessions() as session:  # recorded even if the zone is not known now
+            (view,) = await self._views(session, [revisit])
+        return view
 
     async def issue_certificate(self, command: IssueCertificate) -> Certificate:
         """A unit's certificate and repair card handed over (the same day again: no-op)."""
@@ -174,6 +185,28 @@ class RevisitHandlers:
         return Archived(as_of=as_of, projects=done,
                         total=sum(p.visits + p.revisits + p.complaints for p in done))
 
+    async def _views(self, session, rows: list[models.Revisit]) -> list[Revisit]:
+        """The revisits, each found repair with its due day and state."""
+        solved = await repository.completions(
+            session=session, repair_ids=[i for r in rows for i in r.found_repair_ids or []])
+        as_of = max([datetime.now(UTC), *(r.done_at for r in rows if r.done_at),
+                     *(at for at in solved.values() if at)])
+        rules: dict[str, tuple[int, str]] = {}  # per project: findings_days, time zone
+        views = []
+        for row in rows:
+            findings = []
+            if row.done_at is not None and row.found_repair_ids:
+                if row.project not in rules:
+                    policy = await _policy(session, row.project)
+                    rules[row.project] = (policy.planned.findings_days,
+                                          await self.zone_of(row.project))
+                days, zone = rules[row.project]
+                findings = [finding(i, found_at=row.done_at, solved_at=solved.get(i),
+                                    days=days, time_zone=zone, as_of=as_of)
+                            for i in row.found_repair_ids]
+            views.append(revisit_view(row, findings))
+        return views
+
     async def _expiries(self, project: str) -> WarrantyExpiries:
         return await self.bus.ask(WARRANTY_EXPIRIES, GetWarrantyExpiries(project=project),
                                   WarrantyExpiries, timeout=10)
@@ -199,13 +232,15 @@ def _no_certificate(registry: WarrantyExpiries, command: IssueCertificate) -> Re
                      "unit", 404)
 
 
-def revisit_view(revisit: models.Revisit) -> Revisit:
+def revisit_view(revisit: models.Revisit, findings: list[Finding]) -> Revisit:
     return Revisit(
         id=revisit.id, project=revisit.project, year=revisit.year, kind=revisit.kind,
         due_on=revisit.due_on, building=revisit.building, scope=revisit.scope,
         method=revisit.method, reason=revisit.reason, status=revisit.status,
         result=revisit.result, done_at=revisit.done_at, done_by=revisit.done_by,
-        found_repair_ids=list(revisit.found_repair_ids or []))
+        found_repair_ids=list(revisit.found_repair_ids or []),
+        findings=[RevisitFinding(repair_id=f.repair_id, due_on=f.due_on, solved_at=f.solved_at,
+                                 state=f.state) for f in findings])
 
 
 def certificate_view(row: models.Certificate, *, as_of: date) -> Certificate:

@@ -245,7 +245,8 @@ async def statistics(
     failed visits; the same complaint twice; the same repair at one place (a unit or a
     common area) three times (corrective actions for the technical department); a category
     repeating across a building (flagged to the developer); the quarter's complaints
-    answered on time or late."""
+    answered on time or late; the repairs its planned revisits found, solved within the
+    policy's `planned.findings_days` (15: 发现问题15日内解决) or late, overdue or open."""
     await caller.require(project)
     return await rt.bus.ask(FOLLOWUP_SUBJECTS["statistics"], GetStatistics(
         within=await caller.within(), project=project, year=year, quarter=quarter),
@@ -334,7 +335,8 @@ async def record_revisit(
     revisit_id: Annotated[int, Path(ge=1, le=2**31 - 1, examples=[17])],
     body: RevisitResultIn, rt: Rt, caller: Authorized) -> Revisit:
     """Once; the repairs it found are listed by id (file them with `POST /v1/repairs`,
-    channel `patrol` or `return_visit`)."""
+    channel `patrol` or `return_visit`). Each is due the policy's `planned.findings_days`
+    (15) after the revisit's day and solved when its work is completed: see `findings`."""
     return await rt.bus.ask(FOLLOWUP_SUBJECTS["record_revisit"], RecordRevisit(
         within=await caller.within(), revisit_id=revisit_id, result=body.result, by=body.by,
         at=body.at or datetime.now(UTC), found_repair_ids=list(body.found_repair_ids)),

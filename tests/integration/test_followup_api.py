@@ -195,3 +195,46 @@ async def test_a_years_revisits_are_planned_and_recorded_over_http(api: httpx.As
     assert issued.status_code == 200 and issued.json()["issued_on"] == unit["delivered_on"]
     after = (await api.get("/v1/projects/SH-LJ/certificates")).json()["certificates"]
     assert unit["unit"] not in [c["unit"] for c in after]
+
+
+async def test_a_revisit_s_finding_is_due_in_15_days_and_solved_by_the_repair(
+        time_skipping: WorkflowEnvironment, api: httpx.AsyncClient):
+    plan = (await api.post("/v1/projects/SH-LJ/revisit-plans", json={"year": 2028})).json()
+    revisit = plan["revisits"][0]
+    with time_skipping.auto_time_skipping_disabled():
+        await during_working_hours(time_skipping)
+        repair_id = await report(api)
+        at = (await time_skipping.get_current_time()).astimezone(SHANGHAI)
+        done = await api.post(f"/v1/revisits/{revisit['id']}/result", json={
+            "result": "2单元外墙有裂缝，已报修", "by": "工程部 李强", "at": at.isoformat(),
+            "found_repair_ids": [repair_id]})
+        assert done.status_code == 200, done.text
+        # 发现问题15日内解决 (002 篇5): due 15 days after the revisit's day, open until then.
+        due_on = (at.date() + timedelta(days=15)).isoformat()
+        assert done.json()["findings"] == [
+            {"repair_id": repair_id, "due_on": due_on, "solved_at": None, "state": "open"}]
+        numbers = {"year": at.year, "quarter": (at.month - 1) // 3 + 1}
+        counted = (await api.get("/v1/projects/SH-LJ/followup-statistics",
+                                 params=numbers)).json()["revisit_findings"]
+        assert (counted["found"], counted["open_ids"]) == (1, [repair_id])
+
+        who = await take_and_arrive(api, repair_id)
+        await act(api, repair_id, "complete", technician_id=who, work_done="外墙裂缝修补")
+    timeline = (await api.get(f"/v1/repairs/{repair_id}")).json()["timeline"]
+    completed = next(s["at"] for s in timeline if s["kind"] == "completed")
+    deadline = time.monotonic() + 15
+    while True:  # follow-up applies the repair's events as they come
+        listed = (await api.get("/v1/projects/SH-LJ/revisits",
+                                params={"status": "done"})).json()["revisits"]
+        (found,) = next(r for r in listed if r["id"] == revisit["id"])["findings"]
+        if found["state"] != "open":
+            break
+        assert time.monotonic() < deadline, "the finding is still open"
+        await asyncio.sleep(0.2)
+    assert found["state"] == "solved" and found["due_on"] == due_on
+    assert datetime.fromisoformat(found["solved_at"]) == datetime.fromisoformat(completed)
+    counted = (await api.get("/v1/projects/SH-LJ/followup-statistics",
+                             params=numbers)).json()["revisit_findings"]
+    assert counted == {"found": 1, "solved": 1, "solved_late": 0, "overdue": 0, "open": 0,
+                       "solved_ids": [repair_id], "solved_late_ids": [], "overdue_ids": [],
+                       "open_ids": []}
