@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Coroutine
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+
+if TYPE_CHECKING:
+    from services.common.settings import CommonSettings
 
 app = typer.Typer(help="RepairFlow: warranty repairs from report to the owner's sign-off.",
                   no_args_is_help=True, add_completion=False,
@@ -294,6 +299,24 @@ def apikey_revoke(key_id: str = typer.Argument(..., help="The key's id (from `li
     typer.echo(f"revoked {key_id}")
 
 
+T = TypeVar("T")
+
+
+def _ask_followup(settings: CommonSettings, call: Coroutine[Any, Any, T]) -> T:
+    """Run a follow-up command; a refusal exits 1, the service away exits 2, one line each."""
+    from services.common.errors import Rejection, ServiceUnavailable
+
+    try:
+        return asyncio.run(call)
+    except Rejection as refusal:
+        typer.echo(f"error: {refusal.message_en} {refusal.message_zh}", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, ServiceUnavailable) as error:
+        typer.echo(f"error: the follow-up service must be running "
+                   f"(NATS_URL={settings.nats_url}): {error}".splitlines()[0], err=True)
+        raise typer.Exit(2) from None
+
+
 @followup_app.command("plan")
 def followup_plan(
     project: str = typer.Option(..., help="Project code, e.g. SH-LJ."),
@@ -305,7 +328,6 @@ def followup_plan(
     schedule `revisit-plan-<project>`, which plans the next year every 1 December.
     The follow-up and warranty services must be running.
     """
-    from services.common.errors import Rejection, ServiceUnavailable
     from services.common.settings import CommonSettings
     from services.followup.admin import YEARS, plan_table, plan_with_settings
 
@@ -314,15 +336,7 @@ def followup_plan(
                    f"got {year}", err=True)
         raise typer.Exit(2)
     settings = CommonSettings()
-    try:
-        outcome = asyncio.run(plan_with_settings(settings, project=project, year=year))
-    except Rejection as refusal:
-        typer.echo(f"error: {refusal.message_en} {refusal.message_zh}", err=True)
-        raise typer.Exit(1) from None
-    except (OSError, ServiceUnavailable) as error:
-        typer.echo(f"error: the follow-up service must be running "
-                   f"(NATS_URL={settings.nats_url}): {error}".splitlines()[0], err=True)
-        raise typer.Exit(2) from None
+    outcome = _ask_followup(settings, plan_with_settings(settings, project=project, year=year))
     plan = outcome.plan
     for line in plan_table(plan):
         typer.echo(line)
@@ -349,7 +363,6 @@ def followup_archive(
     """
     from datetime import UTC, datetime
 
-    from services.common.errors import Rejection, ServiceUnavailable
     from services.common.settings import CommonSettings
     from services.followup.admin import archive_with_settings
 
@@ -363,15 +376,8 @@ def followup_archive(
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
     settings = CommonSettings()
-    try:
-        done = asyncio.run(archive_with_settings(settings, project=project, as_of=moment))
-    except Rejection as refusal:
-        typer.echo(f"error: {refusal.message_en} {refusal.message_zh}", err=True)
-        raise typer.Exit(1) from None
-    except (OSError, ServiceUnavailable) as error:
-        typer.echo(f"error: the follow-up service must be running "
-                   f"(NATS_URL={settings.nats_url}): {error}".splitlines()[0], err=True)
-        raise typer.Exit(2) from None
+    done = _ask_followup(settings,
+                         archive_with_settings(settings, project=project, as_of=moment))
     for row in done.projects:
         typer.echo(f"{row.project}: kept {row.retention_years} years, archived before "
                    f"{row.cutoff.isoformat(timespec='minutes')}: {row.visits} visits, "

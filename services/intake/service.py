@@ -160,10 +160,12 @@ def months_after(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _span_seconds(target: Target | None) -> int | None:
-    """A target's span in seconds (0: at once); None without one, or in working days."""
-    span = target.span() if target is not None else None
-    return None if span is None else int(span.total_seconds())
+def _span_seconds(target: Target | None, fallback: int | None = None, *,
+                  within_hours: bool = True) -> int | None:
+    """A target's span in seconds (0: at once); `fallback` without one, or for a target
+    in working days."""
+    span = target.span(within_hours=within_hours) if target is not None else None
+    return int(span.total_seconds()) if span is not None else fallback
 
 
 def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine",
@@ -175,11 +177,6 @@ def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine",
     takes seconds)."""
     default = LifecyclePolicy()
     ordinary = policy.targets.of("routine" if priority == "emergency" else priority).arrive
-
-    def seconds(target: Target | None, fallback: int, *, within_hours: bool = True) -> int:
-        span = target.span(within_hours=within_hours) if target is not None else None
-        return int(span.total_seconds()) if span is not None else fallback
-
     approve = policy.fee_waiver.approve
     return LifecyclePolicy(
         offer_seconds=policy.dispatching.offer_minutes * 60,
@@ -187,18 +184,20 @@ def lifecycle_policy(policy: ServiceLevelPolicy, *, priority: str = "routine",
         escalation_chain=[role.value for role in policy.escalation.chain],
         escalation_seconds=policy.escalation.interval_minutes * 60,
         emergency_escalation_seconds=policy.escalation.emergency_interval_minutes * 60,
-        arrive_seconds_within_hours=seconds(ordinary, default.arrive_seconds_within_hours),
-        arrive_seconds_outside_hours=seconds(ordinary, default.arrive_seconds_outside_hours,
-                                             within_hours=False),
-        arrive_seconds_emergency=seconds(policy.targets.emergency.arrive,
-                                         default.arrive_seconds_emergency),
-        negotiate_seconds=seconds(policy.quote_dispute.negotiate, default.negotiate_seconds),
-        waiver_approve_seconds=seconds(approve, (approve.working_days or 1) * 86400),
+        arrive_seconds_within_hours=_span_seconds(
+            ordinary, default.arrive_seconds_within_hours),
+        arrive_seconds_outside_hours=_span_seconds(
+            ordinary, default.arrive_seconds_outside_hours, within_hours=False),
+        arrive_seconds_emergency=_span_seconds(
+            policy.targets.emergency.arrive, default.arrive_seconds_emergency),
+        negotiate_seconds=_span_seconds(
+            policy.quote_dispute.negotiate, default.negotiate_seconds),
+        waiver_approve_seconds=_span_seconds(approve, (approve.working_days or 1) * 86400),
         director_limit_fen=policy.fee_waiver.director_limit_yuan * 100,
-        delegate_attend_seconds=seconds(policy.delegation.attend,
-                                        default.delegate_attend_seconds),
-        delegate_attend_seconds_emergency=seconds(policy.delegation.attend_emergency,
-                                                  default.delegate_attend_seconds_emergency),
+        delegate_attend_seconds=_span_seconds(
+            policy.delegation.attend, default.delegate_attend_seconds),
+        delegate_attend_seconds_emergency=_span_seconds(
+            policy.delegation.attend_emergency, default.delegate_attend_seconds_emergency),
         assess_seconds=_span_seconds(policy.targets.of(priority).assess),
         working_hours=[f"{policy.working_hours.start:%H:%M}",
                        f"{policy.working_hours.end:%H:%M}"],

@@ -22,11 +22,7 @@ from typer.testing import CliRunner
 from services.cli import app as cli
 from services.common.bus import Bus
 from services.common.contracts import (
-    REPAIR_PROGRESSED,
-    REPAIR_REPORTED,
     WARRANTY_EXPIRIES,
-    RepairProgressed,
-    RepairReported,
 )
 from services.common.errors import Rejection
 from services.common.followup_contracts import (
@@ -59,6 +55,8 @@ from services.followup.service import FollowupSettings
 from services.followup.service import running as followup_running
 from services.warranty.service import WarrantySettings
 from services.warranty.service import running as warranty_running
+from tests.integration.test_return_visits import close_repair as repair_closed
+from tests.integration.test_return_visits import visit_of
 from workflows.revisit_plan.messages import RevisitPlanInput, RevisitPlanOutcome, schedule_id
 from workflows.revisit_plan.workflow import RevisitPlanWorkflow
 from workflows.worker import WorkerSettings, build_worker
@@ -289,23 +287,7 @@ async def test_the_command_line_plans_prints_and_refuses_bad_input(
 
 async def close_repair(bus: Bus, at: datetime) -> Visit:
     """A repair closed at `at`, and its return visit (the first of a quarter is chosen)."""
-    repair_id = str(uuid.uuid4())
-    await bus.publish_event(REPAIR_REPORTED, RepairReported(
-        repair_id=repair_id, ticket="SH-LJ-000001", project="SH-LJ", building="1",
-        unit="1-502", common_area=None, category="LK-WET", priority="routine",
-        channel="hotline", reported_at=at - timedelta(days=2),
-        arrive_by=at - timedelta(days=2)), msg_id=f"{repair_id}:reported")
-    await bus.publish_event(REPAIR_PROGRESSED, RepairProgressed(
-        repair_id=repair_id, project="SH-LJ", sequence=9, status="closed", kind="closed",
-        at=at, by="王芳", detail="the owner accepted the work", technician_id="T-SH-01",
-        overdue=False, arrive_by=at - timedelta(days=2)), msg_id=f"{repair_id}:9")
-    for _ in range(100):
-        try:
-            return await bus.ask(FOLLOWUP_SUBJECTS["get"], GetVisit(
-                visit_id=f"repair-{repair_id}"), Visit)
-        except Rejection:
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"no visit for {repair_id}")
+    return await visit_of(bus, await repair_closed(bus, at))
 
 
 def unsatisfied(at: datetime) -> dict:
